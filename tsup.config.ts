@@ -1,0 +1,15 @@
+import { defineConfig } from 'tsup'
+
+export default defineConfig({
+  entry: {
+    index: 'src/index.ts',
+    'testing/index': 'src/testing/index.ts'
+  },
+  outDir: 'build',
+  format: ['esm', 'cjs'],
+  target: 'node18',
+  dts: true,
+  clean: true,
+  sourcemap: true,
+  splitting: false
+})
