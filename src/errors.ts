@@ -1,0 +1,131 @@
+/**
+ * The one error class of the library, and how an HTTP answer or a failed request becomes one.
+ */
+
+/**
+ * What went wrong, for callers that branch on it. Stable across releases.
+ *
+ * - `unauthorized` — the session token is invalid (or the server refused it).
+ * - `session_expired` — the session token expired; sign in again for a new one.
+ * - `token_expired` — the access token expired or was rejected (401 on a backend call).
+ * - `cloudflare_challenge` — Cloudflare answered with a challenge: the clearance token is
+ *   missing, stale, or was issued to another IP or User-Agent.
+ * - `rate_limited` — 429: too many requests, or one message already in flight on this account.
+ * - `conversation_not_found` — unknown or deleted conversation (404).
+ * - `not_found` — any other 404.
+ * - `message_too_long` — the prompt is over the server's limit (413).
+ * - `bad_request` — the server refused the request as malformed (400, 422).
+ * - `forbidden` — 403 that is not a Cloudflare challenge.
+ * - `server_error` — 5xx.
+ * - `http_error` — any other unexpected HTTP status.
+ * - `network` — the connection failed or was reset.
+ * - `timeout` — `timeoutMs` elapsed.
+ * - `aborted` — the call was aborted without a reason of the caller's own.
+ * - `stream_incomplete` — the reply stream ended before the reply had finished; `partialText`
+ *   holds what had arrived.
+ * - `stream_error` — the server reported an error inside the reply stream.
+ * - `invalid_response` — the server sent something that is not what the protocol promises
+ *   (an HTML page or JSON where a stream was expected, an oversized event, garbage).
+ * - `queue_full` — too many calls waiting for their turn on this account.
+ * - `invalid_argument` — the caller passed something unusable; nothing was sent.
+ */
+export type ChatGPTErrorCode =
+  | 'unauthorized'
+  | 'session_expired'
+  | 'token_expired'
+  | 'cloudflare_challenge'
+  | 'rate_limited'
+  | 'conversation_not_found'
+  | 'not_found'
+  | 'message_too_long'
+  | 'bad_request'
+  | 'forbidden'
+  | 'server_error'
+  | 'http_error'
+  | 'network'
+  | 'timeout'
+  | 'aborted'
+  | 'stream_incomplete'
+  | 'stream_error'
+  | 'invalid_response'
+  | 'queue_full'
+  | 'invalid_argument'
+
+/** Everything a {@link ChatGPTError} can be built with besides its message. */
+export type ChatGPTErrorOptions = {
+  code: ChatGPTErrorCode
+  statusCode?: number
+  statusText?: string
+  response?: Response
+  originalError?: unknown
+  partialText?: string
+  retryAfterMs?: number
+}
+
+/**
+ * The error every call of this library rejects with (except an abort, which rejects with the
+ * signal's own reason).
+ *
+ * Messages are short and human and never contain a token, a cookie or a raw HTML page.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await api.sendMessage('Hello')
+ * } catch (err) {
+ *   if (err instanceof ChatGPTError && err.code === 'cloudflare_challenge') {
+ *     // ask the user for a fresh clearance token
+ *   }
+ * }
+ * ```
+ */
+export class ChatGPTError extends Error {
+  /** Machine-readable cause; see {@link ChatGPTErrorCode}. */
+  code: ChatGPTErrorCode
+  /** HTTP status of the answer that failed, when there was one. */
+  statusCode?: number
+  /** HTTP status text of the answer that failed, when there was one. */
+  statusText?: string
+  /** The HTTP answer that failed, when there was one (its body has been read). */
+  response?: Response
+  /** The lower-level error this one wraps (a network error, a parse error, …). */
+  originalError?: Error
+  /** With `stream_incomplete`, `stream_error` and `network`: the reply text that had arrived. */
+  partialText?: string
+  /** With `rate_limited`: how long the server asked us to wait, in milliseconds. */
+  retryAfterMs?: number
+
+  constructor(message: string, options: ChatGPTErrorOptions = { code: 'http_error' }) {
+    super(message)
+    this.name = 'ChatGPTError'
+    this.code = options.code
+    this.statusCode = options.statusCode
+    this.statusText = options.statusText
+    this.response = options.response
+    if (options.originalError !== undefined) {
+      this.originalError =
+        options.originalError instanceof Error
+          ? options.originalError
+          : new Error(String(options.originalError))
+    }
+    this.partialText = options.partialText
+    this.retryAfterMs = options.retryAfterMs
+  }
+
+  /**
+   * What `JSON.stringify(error)` shows: the fields a log wants, without the `Response` object
+   * (whose headers a logger could otherwise dump).
+   */
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      statusCode: this.statusCode,
+      statusText: this.statusText,
+      partialText: this.partialText,
+      retryAfterMs: this.retryAfterMs,
+      originalError: this.originalError?.message
+    }
+  }
+}

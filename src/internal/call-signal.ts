@@ -1,0 +1,66 @@
+/**
+ * One call's deadline and abort, as a single AbortSignal for everything the call does (waiting
+ * for auth, the request, the stream), and the rule for what the call rejects with:
+ * a timeout → ChatGPTError `timeout`; the caller's signal → that signal's own reason.
+ */
+import { ChatGPTError } from '../errors.js'
+
+export const TIMEOUT_MESSAGE = 'ChatGPT timed out waiting for response'
+
+export class CallSignal {
+  private readonly controller = new AbortController()
+  private readonly timer: ReturnType<typeof setTimeout> | undefined
+  private readonly onCallerAbort: (() => void) | undefined
+
+  constructor(
+    timeoutMs: number | undefined,
+    private readonly callerSignal: AbortSignal | undefined
+  ) {
+    if (callerSignal?.aborted) {
+      this.controller.abort(callerSignal.reason)
+    } else if (callerSignal) {
+      this.onCallerAbort = () => this.controller.abort(callerSignal.reason)
+      callerSignal.addEventListener('abort', this.onCallerAbort, { once: true })
+    }
+    if (timeoutMs && !this.controller.signal.aborted) {
+      this.timer = setTimeout(
+        () => this.controller.abort(new ChatGPTError(TIMEOUT_MESSAGE, { code: 'timeout' })),
+        timeoutMs
+      )
+    }
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal
+  }
+
+  get aborted(): boolean {
+    return this.controller.signal.aborted
+  }
+
+  /** What the call rejects with once aborted. */
+  get reason(): unknown {
+    return this.controller.signal.reason
+  }
+
+  /** Throws the abort reason if the call has been aborted. */
+  throwIfAborted(): void {
+    if (this.aborted) throw this.reason
+  }
+
+  /** Waits for `promise`, but no longer than the call may last. */
+  race<T>(promise: Promise<T>): Promise<T> {
+    if (this.aborted) return Promise.reject(this.reason)
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(this.reason)
+      this.signal.addEventListener('abort', onAbort, { once: true })
+      promise.then(resolve, reject).finally(() => this.signal.removeEventListener('abort', onAbort))
+    })
+  }
+
+  /** Releases the timer and the listener on the caller's signal (a long-lived signal must not leak). */
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer)
+    if (this.onCallerAbort) this.callerSignal?.removeEventListener('abort', this.onCallerAbort)
+  }
+}

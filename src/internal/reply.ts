@@ -1,0 +1,151 @@
+/**
+ * Events → reply state, for every shape the backend has sent (PROTOCOL.md §2): Dec-2022
+ * (`message.role`), 2023+ (`message.author.role`, hidden system and user messages, message-less
+ * events) and the 2024 v1 delta encoding. Everything above this module is shape-agnostic.
+ */
+import { ChatGPTError } from '../errors.js'
+import type { ConversationResponseEvent, Message } from '../types.js'
+import { DeltaDocument, type DeltaOp } from './delta-patch.js'
+import { detailOf } from './http-error.js'
+import { sanitizeServerText } from './redact.js'
+import type { SSEEvent } from './sse.js'
+
+/** What a reply stream has established so far. */
+export type ReplyState = {
+  /** The assistant's text so far (markdown, as the server sent it). */
+  text: string
+  messageId?: string
+  conversationId?: string
+  /** The id of the message the reply answers (`metadata.parent_id`), when the server says. */
+  parentMessageId?: string
+  model?: string
+  /** The assistant message said it was finished (`end_turn`, status or `finish_details`). */
+  finished: boolean
+  /** `'stop'`, `'max_tokens'`, … when the server said. */
+  finishReason?: string
+}
+
+/** What one event meant. */
+export type ReplyStep =
+  /** Nothing a caller needs to see (a ping, the encoding marker, an unparseable line). */
+  | { kind: 'none' }
+  /** An event; `textChanged` tells whether the reply text grew or changed. */
+  | { kind: 'event'; response: ConversationResponseEvent; textChanged: boolean }
+  /** `[DONE]` */
+  | { kind: 'done' }
+  /** An error reported inside the stream. */
+  | { kind: 'error'; error: ChatGPTError }
+
+/** The reply text may not grow past this many characters: a stream is hostile input. */
+export const MAX_REPLY_CHARS = 16 * 1024 * 1024
+
+/** The reply is only what the assistant says to the user as text (not tool calls, not echoes). */
+function isReplyMessage(message: Message): boolean {
+  const role = message.author?.role ?? message.role
+  return (
+    role === 'assistant' &&
+    (message.recipient ?? 'all') === 'all' &&
+    (message.content?.content_type ?? 'text') === 'text'
+  )
+}
+
+/** Reads a reply stream event by event into a {@link ReplyState}. */
+export class ReplyReader {
+  readonly state: ReplyState = { text: '', finished: false }
+  private delta: DeltaDocument | undefined
+
+  /** Interprets one event. */
+  push({ event, data }: SSEEvent): ReplyStep {
+    if (data === '[DONE]') return { kind: 'done' }
+    if (event === 'delta_encoding') {
+      this.delta ??= new DeltaDocument()
+      return { kind: 'none' }
+    }
+    if (data === '' || event === 'ping') return { kind: 'none' }
+
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(data)
+    } catch {
+      // One garbled line must not cost the reply; if the reply never finishes, the caller
+      // hears so when the stream ends.
+      return { kind: 'none' }
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      return { kind: 'none' }
+    }
+    const record = parsed as Record<string, unknown>
+    if ('v' in record) return this.pushDelta(record as DeltaOp)
+    return this.pushDocument(record as ConversationResponseEvent)
+  }
+
+  private pushDelta(op: DeltaOp): ReplyStep {
+    this.delta ??= new DeltaDocument()
+    this.delta.apply(op)
+    const document = this.delta.document
+    if (typeof document !== 'object' || document === null) return { kind: 'none' }
+    return this.pushDocument(document as ConversationResponseEvent)
+  }
+
+  private pushDocument(response: ConversationResponseEvent): ReplyStep {
+    const failure = this.errorIn(response)
+    if (failure) return { kind: 'error', error: failure }
+
+    const state = this.state
+    if (typeof response.conversation_id === 'string') state.conversationId = response.conversation_id
+
+    const message = response.message
+    let textChanged = false
+    if (message && typeof message === 'object' && isReplyMessage(message)) {
+      const part = message.content?.parts?.[0]
+      const text = typeof part === 'string' ? part : state.text
+      if (text.length > MAX_REPLY_CHARS) {
+        return {
+          kind: 'error',
+          error: new ChatGPTError(`ChatGPT sent a reply longer than ${MAX_REPLY_CHARS} characters`, {
+            code: 'invalid_response',
+            partialText: state.text
+          })
+        }
+      }
+      if (message.id !== state.messageId) {
+        // A new assistant message (e.g. after a tool call) replaces the previous one as the reply.
+        state.messageId = message.id
+        state.finished = false
+        state.finishReason = undefined
+      }
+      textChanged = text !== state.text
+      state.text = text
+      const metadata = message.metadata
+      if (metadata && typeof metadata === 'object') {
+        if (typeof metadata.parent_id === 'string') state.parentMessageId = metadata.parent_id
+        if (typeof metadata.model_slug === 'string') state.model = metadata.model_slug
+        const finishType = metadata.finish_details?.type
+        if (typeof finishType === 'string') state.finishReason = finishType
+      }
+      if (
+        message.end_turn === true ||
+        message.status === 'finished_successfully' ||
+        (metadata && typeof metadata === 'object' && metadata.finish_details)
+      ) {
+        state.finished = true
+        state.finishReason ??= 'stop'
+      }
+    }
+    return { kind: 'event', response, textChanged }
+  }
+
+  /** An error event (`error` non-null) or a `{detail}` object inside a 200 stream. */
+  private errorIn(response: ConversationResponseEvent): ChatGPTError | undefined {
+    if ((response.error === undefined || response.error === null) && !('detail' in response)) {
+      return undefined
+    }
+    const detail = detailOf(response)
+    if (!detail) return undefined
+    const said = detail.message ? sanitizeServerText(detail.message) : 'unknown error'
+    return new ChatGPTError(`ChatGPT error while replying: ${said}`, {
+      code: 'stream_error',
+      partialText: this.state.text
+    })
+  }
+}

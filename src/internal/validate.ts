@@ -1,0 +1,57 @@
+/**
+ * Checks on what the caller passes, so that a bad value fails at once with `invalid_argument`
+ * instead of as a confusing answer from the server (or a header that breaks the request).
+ * Messages name the option, never its value: the value may be a secret.
+ */
+import { ChatGPTError } from '../errors.js'
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+// Characters that would end a header or split a cookie, plus anything outside visible ASCII.
+const UNSAFE_IN_COOKIE = /[^\x21-\x7e]|[;,"\\]/
+
+function invalid(message: string): ChatGPTError {
+  return new ChatGPTError(message, { code: 'invalid_argument' })
+}
+
+export function assertMessage(message: unknown): asserts message is string {
+  if (typeof message !== 'string') throw invalid('message must be a string')
+  if (message.trim() === '') throw invalid('message must not be empty')
+}
+
+/** A token that goes into a cookie or header: printable ASCII, no separators. */
+export function assertToken(name: string, value: unknown, required = false): void {
+  if (value === undefined || value === null || value === '') {
+    if (required) throw invalid(`${name} is required`)
+    return
+  }
+  if (typeof value !== 'string') throw invalid(`${name} must be a string`)
+  if (UNSAFE_IN_COOKIE.test(value)) {
+    throw invalid(`${name} contains characters that cannot go into a header or cookie (spaces, CR, LF, ';', ',', quotes)`)
+  }
+}
+
+export function assertUuid(name: string, value: unknown): void {
+  if (value === undefined) return
+  if (typeof value !== 'string' || !UUID.test(value)) throw invalid(`${name} must be a UUID`)
+}
+
+/** A duration in milliseconds: a finite, non-negative number (0 means none). */
+export function assertDuration(name: string, value: unknown): void {
+  if (value === undefined) return
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw invalid(`${name} must be a finite number of milliseconds, 0 or more`)
+  }
+}
+
+export function assertBaseUrl(name: string, value: unknown): void {
+  if (typeof value !== 'string') throw invalid(`${name} must be a URL string`)
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw invalid(`${name} must be an absolute http(s) URL`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw invalid(`${name} must be an absolute http(s) URL`)
+  }
+}

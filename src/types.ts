@@ -1,0 +1,247 @@
+/**
+ * Wire types of the ChatGPT web backend (see PROTOCOL.md) and the public option types.
+ *
+ * Wire types describe what the server sends; every field the server may omit is optional and
+ * unknown fields are kept, because the backend has changed its shapes several times.
+ */
+
+/** The content type of a message part. The reply is only ever read from `'text'` content. */
+export type ContentType = 'text' | (string & {})
+
+/** Who wrote a message. */
+export type Role = 'user' | 'assistant' | 'system' | 'tool' | (string & {})
+
+/**
+ * `GET {apiBaseUrl}/auth/session`
+ */
+export type SessionResult = {
+  /** Authenticated user */
+  user: User
+  /** ISO date of the expiration date of the access token */
+  expires: string
+  /** The access token */
+  accessToken: string
+  /** If there was an error associated with this request (e.g. `'RefreshAccessTokenError'`) */
+  error?: string | null
+  [key: string]: unknown
+}
+
+/** The signed-in user, as `/auth/session` describes it. Unknown fields are kept. */
+export type User = {
+  /** ID of the user */
+  id: string
+  /** Name of the user */
+  name: string
+  /** Email of the user */
+  email?: string
+  /** Image of the user */
+  image: string
+  /** Picture of the user */
+  picture: string
+  /** Groups the user is in */
+  groups: string[]
+  /** Features the user is in */
+  features: string[]
+  [key: string]: unknown
+}
+
+/** `GET {backendApiBaseUrl}/models` */
+export type ModelsResult = {
+  /** Array of models */
+  models: Model[]
+}
+
+/** One model the account may use. */
+export type Model = {
+  /** Name of the model */
+  slug: string
+  /** Max tokens of the model */
+  max_tokens: number
+  /** Whether or not the model is special */
+  is_special: boolean
+  title?: string
+  description?: string
+  tags?: string[]
+  [key: string]: unknown
+}
+
+/** `POST {backendApiBaseUrl}/moderations` */
+export type ModerationsJSONBody = {
+  /** Input for the moderation decision */
+  input: string
+  /** The model to use in the decision */
+  model: AvailableModerationModels
+  conversation_id?: string
+  message_id?: string
+}
+
+export type AvailableModerationModels = 'text-moderation-playground'
+
+/** `POST {backendApiBaseUrl}/moderations` answer */
+export type ModerationsJSONResult = {
+  /** Whether or not the input is flagged */
+  flagged: boolean
+  /** Whether or not the input is blocked */
+  blocked: boolean
+  /** The ID of the decision */
+  moderation_id: string
+}
+
+/** `POST {backendApiBaseUrl}/conversation` request body. */
+export type ConversationJSONBody = {
+  /** The action to take: `'next'`, `'variant'` (regenerate) or `'continue'` */
+  action: string
+  /** The ID of the conversation; absent for a new one */
+  conversation_id?: string
+  /** Prompts to provide */
+  messages?: Prompt[]
+  /** The model to use */
+  model: string
+  /** The parent message ID */
+  parent_message_id: string
+  [key: string]: unknown
+}
+
+/** One prompt in a {@link ConversationJSONBody}. */
+export type Prompt = {
+  /** The content of the prompt */
+  content: PromptContent
+  /** The ID of the prompt */
+  id: string
+  /** The role played in the prompt */
+  role: Role
+}
+
+export type PromptContent = {
+  /** The content type of the prompt */
+  content_type: ContentType
+  /** The parts to the prompt */
+  parts: string[]
+}
+
+/** `POST {backendApiBaseUrl}/conversation/message_feedback` */
+export type MessageFeedbackJSONBody = {
+  /** The ID of the conversation */
+  conversation_id: string
+  /** The message ID */
+  message_id: string
+  /** The rating */
+  rating: MessageFeedbackRating
+  /** Tags to give the rating */
+  tags?: MessageFeedbackTags[]
+  /** The text to include */
+  text?: string
+}
+
+export type MessageFeedbackTags = 'harmful' | 'false' | 'not-helpful'
+
+export type MessageFeedbackResult = {
+  /** The message ID */
+  message_id: string
+  /** The ID of the conversation */
+  conversation_id: string
+  /** The ID of the user */
+  user_id: string
+  /** The rating */
+  rating: MessageFeedbackRating
+  /** The text the server received, including tags */
+  text?: string
+}
+
+export type MessageFeedbackRating = 'thumbsUp' | 'thumbsDown'
+
+/**
+ * One event of the reply stream, as handed to `onConversationResponse`.
+ *
+ * With the 2022 and 2023 shapes this is the parsed event as the server sent it (it may have no
+ * `message`, e.g. a moderation event). With the 2024 delta encoding it is the message document
+ * the deltas have built so far, so callers see the same shape whatever the server speaks.
+ */
+export type ConversationResponseEvent = {
+  message?: Message
+  conversation_id?: string
+  error?: string | Record<string, unknown> | null
+  [key: string]: unknown
+}
+
+/** A message inside a {@link ConversationResponseEvent}. */
+export type Message = {
+  id: string
+  content: MessageContent
+  /** Dec-2022 servers: the author's role. Later servers use `author.role`. */
+  role?: Role
+  author?: MessageAuthor
+  user?: string | null
+  create_time: string | number | null
+  update_time: string | number | null
+  end_turn: boolean | null
+  weight: number
+  recipient: string
+  /** 2023+: `'in_progress'`, then `'finished_successfully'` */
+  status?: string
+  metadata: MessageMetadata
+  [key: string]: unknown
+}
+
+export type MessageAuthor = {
+  role: Role
+  name?: string | null
+  metadata?: Record<string, unknown>
+}
+
+export type MessageContent = {
+  content_type: ContentType
+  parts: string[]
+  [key: string]: unknown
+}
+
+export type MessageMetadata = {
+  message_type?: string
+  model_slug?: string
+  parent_id?: string
+  finish_details?: { type?: string; [key: string]: unknown }
+  is_complete?: boolean
+  [key: string]: unknown
+}
+
+/** Options of {@link ChatGPTAPI.sendMessage}. */
+export type SendMessageOptions = {
+  /** ID of the conversation to continue; omit to start a new one. */
+  conversationId?: string
+  /** ID of the message to answer (the previous assistant reply); omit for a new conversation. */
+  parentMessageId?: string
+  /**
+   * Rejects with `ChatGPTError('ChatGPT timed out waiting for response')` (code `'timeout'`) when
+   * the whole call, authentication included, takes longer; the HTTP request is aborted.
+   * @defaultValue no timeout
+   */
+  timeoutMs?: number
+  /** Called with the reply so far (the whole text, not a delta) every time it grows. */
+  onProgress?: (partialResponse: string) => void
+  /** Called with every event of the reply stream (see {@link ConversationResponseEvent}). */
+  onConversationResponse?: (response: ConversationResponseEvent) => void
+  /** Aborts the call; it then rejects with the signal's `reason`. */
+  abortSignal?: AbortSignal
+}
+
+/** Options of {@link ChatGPTConversation.sendMessage}: the ids are the conversation's own. */
+export type SendConversationMessageOptions = Omit<
+  SendMessageOptions,
+  'conversationId' | 'parentMessageId'
+>
+
+/** The outcome of a message, with the ids needed to continue from it. */
+export type ChatGPTReply = {
+  /** The reply (plain text when the client was built with `markdown: false`). */
+  text: string
+  /** The id of the assistant message: the `parentMessageId` of the next message. */
+  messageId: string
+  /** The conversation the reply belongs to. */
+  conversationId: string
+  /** The id of the user message the reply answers. */
+  parentMessageId: string
+  /** The model that answered, when the server said. */
+  model?: string
+  /** Why the reply ended: `'stop'`, `'max_tokens'`, … when the server said. */
+  finishReason?: string
+}
