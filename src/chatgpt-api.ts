@@ -191,6 +191,7 @@ export class ChatGPTAPI {
     const messageId = randomUUID()
     let partialText: string | undefined
     try {
+      call.throwIfAborted()
       const accessToken = await call.race(this.refreshAccessToken())
       const body = await call.race(
         openConversationStream({

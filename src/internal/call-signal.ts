@@ -50,7 +50,11 @@ export class CallSignal {
 
   /** Waits for `promise`, but no longer than the call may last. */
   race<T>(promise: Promise<T>): Promise<T> {
-    if (this.aborted) return Promise.reject(this.reason)
+    if (this.aborted) {
+      // The work may still fail later; nobody is left to hear it, so it must not go unhandled.
+      promise.catch(() => {})
+      return Promise.reject(this.reason)
+    }
     return new Promise<T>((resolve, reject) => {
       const onAbort = () => reject(this.reason)
       this.signal.addEventListener('abort', onAbort, { once: true })
