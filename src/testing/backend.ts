@@ -1,0 +1,141 @@
+import { createServer, type Server } from 'node:http'
+import type { Socket } from 'node:net'
+import { AccountRegistry } from './accounts.js'
+import { ClearanceGate } from './cloudflare.js'
+import type { BackendContext } from './context.js'
+import { ConversationStore } from './conversation-store.js'
+import { FaultQueue } from './faults.js'
+import { isStreamShape, resolveOptions } from './options.js'
+import { ReplySlots } from './reply-slots.js'
+import { createRequestListener } from './router.js'
+import type {
+  Fault,
+  RecordedRequest,
+  StreamShape,
+  TestAccount,
+  TestBackend,
+  TestBackendOptions,
+  TestConversations
+} from './types.js'
+
+/**
+ * Starts a local ChatGPT web backend: `/api/auth/session`, a streaming
+ * `/backend-api/conversation` in any of the three event shapes, real conversation trees, the
+ * rest of `/backend-api`, Cloudflare's challenge, and injectable faults. Point a client's
+ * `apiBaseUrl` / `backendApiBaseUrl` at it, with `sessionToken`, `clearanceToken` and
+ * `userAgent` from the returned handle.
+ *
+ * @param options - See {@link TestBackendOptions}; every field is optional.
+ * @returns The running backend, listening once the promise resolves.
+ * @throws TypeError or RangeError for an invalid option; the listen error when the port is taken.
+ *
+ * @example
+ * ```ts
+ * import { createTestBackend } from 'chatgpt/testing'
+ *
+ * const backend = await createTestBackend({ shape: '2023', eventDelayMs: 10 })
+ * const api = new ChatGPTAPI({
+ *   sessionToken: backend.sessionToken,
+ *   clearanceToken: backend.clearanceToken,
+ *   userAgent: backend.userAgent,
+ *   apiBaseUrl: backend.apiBaseUrl,
+ *   backendApiBaseUrl: backend.backendApiBaseUrl
+ * })
+ * backend.fault({ type: 'status', status: 429, headers: { 'retry-after': '1' } })
+ * // … exercise the client …
+ * await backend.close()
+ * ```
+ */
+export async function createTestBackend(options?: TestBackendOptions): Promise<TestBackend> {
+  const resolved = resolveOptions(options)
+  const ctx: BackendContext = {
+    options: resolved,
+    shape: resolved.shape,
+    rotateSessionTokens: false,
+    accounts: new AccountRegistry(resolved.accessTokenTTLSeconds),
+    clearance: new ClearanceGate(resolved.userAgent),
+    store: new ConversationStore(),
+    faults: new FaultQueue(),
+    replies: new ReplySlots()
+  }
+  const defaultAccount = ctx.accounts.create()
+  const requests: RecordedRequest[] = []
+  const server = createServer(createRequestListener(ctx, (r) => requests.push(r)))
+  const sockets = new Set<Socket>()
+  server.on('connection', (socket) => {
+    sockets.add(socket)
+    socket.once('close', () => sockets.delete(socket))
+  })
+  const url = await listen(server, resolved.port, resolved.host)
+
+  let closing: Promise<void> | undefined
+  return {
+    url,
+    apiBaseUrl: `${url}/api`,
+    backendApiBaseUrl: `${url}/backend-api`,
+    sessionToken: defaultAccount.sessionToken,
+    get clearanceToken() {
+      return ctx.clearance.token
+    },
+    userAgent: resolved.userAgent,
+    get shape() {
+      return ctx.shape
+    },
+    set shape(shape: StreamShape) {
+      if (!isStreamShape(shape)) throw new TypeError('shape must be one of 2022, 2023, v1')
+      ctx.shape = shape
+    },
+    get rotateSessionTokens() {
+      return ctx.rotateSessionTokens
+    },
+    set rotateSessionTokens(on: boolean) {
+      ctx.rotateSessionTokens = on
+    },
+    get inFlight() {
+      return ctx.replies.size
+    },
+    requests,
+    // A narrow view, so the store's mutators stay out of reach.
+    conversations: {
+      get: (id: string) => ctx.store.get(id),
+      list: () => ctx.store.list(),
+      get size() {
+        return ctx.store.size
+      }
+    } satisfies TestConversations,
+    addAccount: (opts?: { name?: string; email?: string }): TestAccount => ctx.accounts.create(opts),
+    expireSession: (token: string) => ctx.accounts.expireSession(token),
+    revokeSession: (token: string) => ctx.accounts.revokeSession(token),
+    expireAccessTokens: () => ctx.accounts.expireAccessTokens(),
+    rotateClearance: () => ctx.clearance.rotate(),
+    fault: (f: Fault) => ctx.faults.push(f),
+    reset() {
+      ctx.faults.clear()
+      requests.length = 0
+      ctx.store.clear()
+    },
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        // server.close() only stops accepting; open streams (a stalled reply, a keep-alive
+        // socket) would hold it open forever, so end them.
+        for (const socket of sockets) socket.destroy()
+        server.closeAllConnections()
+      })
+      return closing
+    }
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      const address = server.address()
+      const actualPort = typeof address === 'object' && address ? address.port : port
+      const hostPart = host.includes(':') ? `[${host}]` : host
+      resolve(`http://${hostPart}:${actualPort}`)
+    })
+  })
+}

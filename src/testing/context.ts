@@ -1,0 +1,32 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AccountRegistry } from './accounts.js'
+import type { ClearanceGate } from './cloudflare.js'
+import type { ConversationStore } from './conversation-store.js'
+import type { FaultQueue } from './faults.js'
+import type { BodyResult } from './http-io.js'
+import type { ResolvedOptions } from './options.js'
+import type { ReplySlots } from './reply-slots.js'
+import type { StreamShape } from './types.js'
+
+/** The state every endpoint shares: one per backend. */
+export interface BackendContext {
+  readonly options: ResolvedOptions
+  /** The stream shape used when a request does not ask for one. */
+  shape: StreamShape
+  rotateSessionTokens: boolean
+  readonly accounts: AccountRegistry
+  readonly clearance: ClearanceGate
+  readonly store: ConversationStore
+  readonly faults: FaultQueue
+  readonly replies: ReplySlots
+}
+
+/** One request as the endpoints see it: the body is already read. */
+export interface Exchange {
+  readonly req: IncomingMessage
+  readonly res: ServerResponse
+  readonly url: URL
+  readonly body: BodyResult
+  /** The path's variable parts, e.g. the conversation id. */
+  readonly params: readonly string[]
+}

@@ -1,0 +1,133 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+
+/** The outcome of reading a request body. */
+export type BodyResult =
+  | { kind: 'empty' }
+  | { kind: 'json'; value: unknown }
+  | { kind: 'invalid' }
+  | { kind: 'too-large' }
+
+/**
+ * Reads and parses a request body, keeping at most `limit` bytes in memory.
+ * Past the limit the rest is drained and dropped, so a hostile client costs no memory.
+ */
+export function readJsonBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
+  return new Promise((resolve) => {
+    const declared = Number(req.headers['content-length'])
+    if (Number.isFinite(declared) && declared > limit) {
+      req.resume()
+      resolve({ kind: 'too-large' })
+      return
+    }
+    const chunks: Buffer[] = []
+    let size = 0
+    let settled = false
+    const settle = (result: BodyResult) => {
+      if (!settled) {
+        settled = true
+        resolve(result)
+      }
+    }
+    req.on('data', (chunk: Buffer) => {
+      if (settled) return
+      size += chunk.length
+      if (size > limit) {
+        chunks.length = 0
+        settle({ kind: 'too-large' })
+        return
+      }
+      chunks.push(chunk)
+    })
+    req.on('end', () => settle(parseJson(Buffer.concat(chunks))))
+    // An aborted upload still gets an answer attempt; writing to a dead socket is harmless.
+    req.on('error', () => settle({ kind: 'invalid' }))
+    req.on('close', () => settle({ kind: 'invalid' }))
+  })
+}
+
+function parseJson(raw: Buffer): BodyResult {
+  const text = raw.toString('utf8')
+  if (text.trim() === '') return { kind: 'empty' }
+  try {
+    return { kind: 'json', value: JSON.parse(text) }
+  } catch {
+    return { kind: 'invalid' }
+  }
+}
+
+/** Sends a JSON answer unless the response is already under way. */
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {}
+): void {
+  sendText(res, status, JSON.stringify(body), { 'content-type': 'application/json', ...headers })
+}
+
+/** Sends a complete text answer unless the response is already under way. */
+export function sendText(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  headers: Record<string, string>
+): void {
+  if (res.headersSent || res.destroyed) return
+  const body = Buffer.from(text, 'utf8')
+  res.writeHead(status, { ...headers, 'content-length': String(body.length) })
+  res.end(body)
+}
+
+/** An error answer in the backend's `{detail: {message, code}}` form. */
+export function sendDetail(res: ServerResponse, status: number, message: string, code: string): void {
+  sendJson(res, status, { detail: { message, code } })
+}
+
+/** Request headers flattened to one string per lower-cased name. */
+export function flattenHeaders(req: IncomingMessage): Record<string, string> {
+  const flat: Record<string, string> = {}
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue
+    // Node already joins most repeats; only cookie and set-cookie can come as arrays.
+    flat[name] = Array.isArray(value) ? value.join(name === 'cookie' ? '; ' : ', ') : value
+  }
+  return flat
+}
+
+/** The cookies of a `cookie` header; the first occurrence of a name wins. */
+export function parseCookies(header: string | undefined): Map<string, string> {
+  const cookies = new Map<string, string>()
+  if (!header) return cookies
+  for (const pair of header.split(';')) {
+    const eq = pair.indexOf('=')
+    if (eq === -1) continue
+    const name = pair.slice(0, eq).trim()
+    if (name && !cookies.has(name)) cookies.set(name, pair.slice(eq + 1).trim())
+  }
+  return cookies
+}
+
+/** Whether `value` is a string in the 8-4-4-4-12 hex UUID form. */
+export function isUuid(value: unknown): value is string {
+  return (
+    typeof value === 'string' &&
+    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)
+  )
+}
+
+/** Whether `value` is a plain JSON object (not an array, not null). */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/**
+ * The parsed JSON body (`undefined` when there is none). Answers 400 itself and returns
+ * `{ok: false}` when the body is not JSON.
+ */
+export function requireJson(body: BodyResult, res: ServerResponse): { ok: true; value: unknown } | { ok: false } {
+  if (body.kind === 'invalid') {
+    sendDetail(res, 400, 'The request body is not valid JSON.', 'invalid_json')
+    return { ok: false }
+  }
+  return { ok: true, value: body.kind === 'json' ? body.value : undefined }
+}

@@ -1,0 +1,22 @@
+/**
+ * `chatgpt/testing`: a local ChatGPT web backend for testing clients and bots offline.
+ *
+ * @packageDocumentation
+ */
+export { createTestBackend } from './backend.js'
+export { defaultReply } from './default-reply.js'
+export type {
+  ConversationMessage,
+  ConversationNode,
+  ConversationSnapshot,
+  Fault,
+  RecordedRequest,
+  ReplyContext,
+  ReplyFunction,
+  StreamShape,
+  TestAccount,
+  TestBackend,
+  TestBackendOptions,
+  TestConversations,
+  TestUser
+} from './types.js'

@@ -1,0 +1,72 @@
+import { defaultReply } from './default-reply.js'
+import type { ReplyFunction, StreamShape, TestBackendOptions } from './types.js'
+
+/** Options with every default filled in. */
+export type ResolvedOptions = Required<TestBackendOptions> & { reply: ReplyFunction }
+
+/** The User-Agent of the seed client (chatgpt@2.x), which the clearance is bound to by default. */
+export const SEED_USER_AGENT =
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/107.0.0.0 Safari/537.36'
+
+/** Every default of {@link TestBackendOptions}, in one place. */
+export const TEST_BACKEND_DEFAULTS: ResolvedOptions = {
+  port: 0,
+  host: '127.0.0.1',
+  shape: 'v1',
+  reply: defaultReply,
+  eventDelayMs: 0,
+  tokensPerEvent: 1,
+  chunking: 'event',
+  accessTokenTTLSeconds: 3600,
+  userAgent: SEED_USER_AGENT,
+  maxPromptLength: 20_000,
+  maxReplyTokens: Infinity,
+  maxBodyBytes: 1024 * 1024
+}
+
+const SHAPES: readonly StreamShape[] = ['2022', '2023', 'v1']
+
+/** Whether `value` names an event shape. */
+export function isStreamShape(value: unknown): value is StreamShape {
+  return SHAPES.includes(value as StreamShape)
+}
+
+/**
+ * Fills in defaults and rejects values the backend could not honour, so a typo fails at
+ * creation instead of as a confusing stream later.
+ *
+ * @throws TypeError or RangeError naming the bad option.
+ */
+export function resolveOptions(options: TestBackendOptions = {}): ResolvedOptions {
+  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined))
+  const resolved: ResolvedOptions = { ...TEST_BACKEND_DEFAULTS, ...defined }
+  const { shape, reply, chunking } = resolved
+  if (!isStreamShape(shape)) throw new TypeError(`shape must be one of ${SHAPES.join(', ')}`)
+  if (typeof reply !== 'function') throw new TypeError('reply must be a function')
+  if (chunking !== 'event' && chunking !== 'bytes' && !isPositiveInteger(chunking)) {
+    throw new RangeError("chunking must be 'event', 'bytes' or a positive integer")
+  }
+  requireAtLeast(resolved, 'eventDelayMs', 0)
+  requireAtLeast(resolved, 'accessTokenTTLSeconds', 0)
+  requireAtLeast(resolved, 'port', 0)
+  requirePositiveInteger(resolved, 'tokensPerEvent')
+  requirePositiveInteger(resolved, 'maxPromptLength')
+  requirePositiveInteger(resolved, 'maxBodyBytes')
+  if (resolved.maxReplyTokens !== Infinity) requirePositiveInteger(resolved, 'maxReplyTokens')
+  return resolved
+}
+
+function isPositiveInteger(value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) > 0
+}
+
+function requirePositiveInteger(options: ResolvedOptions, name: keyof ResolvedOptions): void {
+  if (!isPositiveInteger(options[name])) throw new RangeError(`${name} must be a positive integer`)
+}
+
+function requireAtLeast(options: ResolvedOptions, name: keyof ResolvedOptions, min: number): void {
+  const value = options[name]
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    throw new RangeError(`${name} must be a number >= ${min}`)
+  }
+}

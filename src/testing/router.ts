@@ -1,0 +1,106 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import {
+  handleClearConversations,
+  handleGenTitle,
+  handleGetConversation,
+  handleListConversations,
+  handleMessageFeedback,
+  handleModels,
+  handleModerations,
+  handlePatchConversation
+} from './backend-api-endpoints.js'
+import { sendChallenge } from './cloudflare.js'
+import type { BackendContext, Exchange } from './context.js'
+import { handleConversation } from './conversation-endpoint.js'
+import { flattenHeaders, readJsonBody, sendDetail, sendJson } from './http-io.js'
+import { handleSession } from './session-endpoint.js'
+import type { RecordedRequest } from './types.js'
+
+type Handler = (ctx: BackendContext, ex: Exchange) => void | Promise<void>
+
+interface Route {
+  method: string
+  path: RegExp
+  handler: Handler
+}
+
+// Fixed paths come before the `{id}` patterns they would otherwise match.
+const ROUTES: Route[] = [
+  { method: 'GET', path: /^\/api\/auth\/session$/, handler: handleSession },
+  { method: 'POST', path: /^\/backend-api\/conversation$/, handler: handleConversation },
+  { method: 'GET', path: /^\/backend-api\/models$/, handler: handleModels },
+  { method: 'POST', path: /^\/backend-api\/moderations$/, handler: handleModerations },
+  { method: 'POST', path: /^\/backend-api\/conversation\/message_feedback$/, handler: handleMessageFeedback },
+  { method: 'POST', path: /^\/backend-api\/conversation\/gen_title\/([^/]+)$/, handler: handleGenTitle },
+  { method: 'GET', path: /^\/backend-api\/conversations$/, handler: handleListConversations },
+  { method: 'PATCH', path: /^\/backend-api\/conversations$/, handler: handleClearConversations },
+  { method: 'GET', path: /^\/backend-api\/conversation\/([^/]+)$/, handler: handleGetConversation },
+  { method: 'PATCH', path: /^\/backend-api\/conversation\/([^/]+)$/, handler: handlePatchConversation }
+]
+
+/**
+ * The server's request listener: reads the body, records the request, routes it, and puts
+ * Cloudflare in front of every known route. It never throws: a handler failure becomes a 500
+ * (or a dropped connection once streaming has begun).
+ */
+export function createRequestListener(
+  ctx: BackendContext,
+  record: (request: RecordedRequest) => void
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    handle(ctx, record, req, res).catch(() => {
+      if (res.headersSent) res.destroy()
+      else sendJson(res, 500, { detail: 'Internal Server Error' })
+    })
+  }
+}
+
+async function handle(
+  ctx: BackendContext,
+  record: (request: RecordedRequest) => void,
+  req: IncomingMessage,
+  res: ServerResponse
+): Promise<void> {
+  const time = Date.now()
+  const target = req.url ?? '/'
+  const url = parseTarget(target)
+  const body = await readJsonBody(req, ctx.options.maxBodyBytes)
+  record({
+    method: req.method ?? 'GET',
+    path: url.pathname,
+    url: target,
+    headers: flattenHeaders(req),
+    body: body.kind === 'json' ? body.value : undefined,
+    time
+  })
+
+  const candidates = ROUTES.map((route) => ({ route, match: route.path.exec(url.pathname) })).filter((c) => c.match)
+  if (candidates.length === 0) return sendJson(res, 404, { detail: 'Not Found' })
+  const found = candidates.find((c) => c.route.method === req.method)
+  if (!found) return sendJson(res, 405, { detail: 'Method Not Allowed' })
+  if (!ctx.clearance.admits(req)) return sendChallenge(res)
+  if (body.kind === 'too-large') {
+    // The rest of the upload is still arriving: close rather than read it for keep-alive.
+    res.setHeader('connection', 'close')
+    return sendDetail(res, 413, 'The request body is too large.', 'request_too_large')
+  }
+  const params = found.match!.slice(1).map(safeDecode)
+  await found.route.handler(ctx, { req, res, url, body, params })
+}
+
+function parseTarget(target: string): URL {
+  try {
+    // Prefixing instead of resolving keeps `//host/path` a path rather than another host.
+    return new URL(target.startsWith('/') ? `http://localhost${target}` : target, 'http://localhost')
+  } catch {
+    return new URL('http://localhost/')
+  }
+}
+
+function safeDecode(part: string): string {
+  try {
+    return decodeURIComponent(part)
+  } catch {
+    return part
+  }
+}

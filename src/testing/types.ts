@@ -1,0 +1,327 @@
+/**
+ * Which of the three event shapes the ChatGPT web backend has streamed over time
+ * (PROTOCOL.md §2):
+ *
+ * - `'2022'`: `{message: {role, content, end_turn, …}, conversation_id, error}`
+ * - `'2023'`: `message.author`, `message.status`, `metadata.finish_details`, a hidden system
+ *   message and an echo of the user message before the reply, moderation events after it
+ * - `'v1'`: 2024 delta encoding, JSON-patch-like `{p, o, v}` ops with sticky `p` and `o`
+ */
+export type StreamShape = '2022' | '2023' | 'v1'
+
+/** What the reply function is told about the message it answers. */
+export interface ReplyContext {
+  /** The conversation the reply belongs to. */
+  conversationId: string
+  /**
+   * The active thread from the first message down to the message being answered, inclusive.
+   * For `action: 'continue'` the last entry is the assistant message being extended.
+   */
+  messages: { role: 'user' | 'assistant'; text: string }[]
+  /** The request's `action`. */
+  action: 'next' | 'variant' | 'continue'
+}
+
+/**
+ * Produces the assistant's whole reply text; the backend streams it token by token.
+ *
+ * @param prompt - The user message being answered (for `continue`: the last user message of the thread).
+ * @param ctx - The conversation, the thread and the action.
+ */
+export type ReplyFunction = (prompt: string, ctx: ReplyContext) => string
+
+/** Options of {@link createTestBackend}. Every field is optional. */
+export interface TestBackendOptions {
+  /**
+   * Port to listen on.
+   * @defaultValue `0` (a random free port)
+   */
+  port?: number
+  /**
+   * Interface to listen on.
+   * @defaultValue `'127.0.0.1'`
+   */
+  host?: string
+  /**
+   * Event shape of conversation streams. Can be changed later with {@link TestBackend.shape}
+   * and overridden per request with the header `x-test-shape: 2022 | 2023 | v1`.
+   * @defaultValue `'v1'`
+   */
+  shape?: StreamShape
+  /**
+   * Produces the reply to a prompt. For `action: 'continue'` its result is appended to the
+   * continued message; it is not called when that message still has text it never streamed
+   * (cut by `maxReplyTokens`, or by a fault or a client that left), which is streamed instead.
+   * A throw answers 500 `reply_function_error`.
+   * @defaultValue {@link defaultReply}: deterministic markdown that echoes the prompt, with
+   * non-ASCII text and an emoji, and a fenced code block when the prompt mentions "code".
+   */
+  reply?: ReplyFunction
+  /**
+   * Delay between two SSE events of a stream, in milliseconds.
+   * @defaultValue `0`
+   */
+  eventDelayMs?: number
+  /**
+   * How many tokens (a word plus the whitespace after it) each streamed event adds.
+   * @defaultValue `1`
+   */
+  tokensPerEvent?: number
+  /**
+   * How stream bytes are handed to the socket: `'event'` writes each SSE event at once;
+   * `'bytes'` writes every byte on its own (so multi-byte UTF-8 characters arrive split);
+   * a number writes fixed-size pieces of that many bytes.
+   * @defaultValue `'event'`
+   */
+  chunking?: 'event' | 'bytes' | number
+  /**
+   * Lifetime of the access tokens handed out by `/api/auth/session`, in seconds.
+   * @defaultValue `3600`
+   */
+  accessTokenTTLSeconds?: number
+  /**
+   * The User-Agent the clearance token is bound to; any other User-Agent gets the challenge.
+   * @defaultValue the seed client's Chrome 107 User-Agent
+   */
+  userAgent?: string
+  /**
+   * Longest accepted prompt, in UTF-16 code units; longer prompts get 413
+   * `message_length_exceeds_limit`.
+   * @defaultValue `20000`
+   */
+  maxPromptLength?: number
+  /**
+   * Most tokens one response streams. A longer reply stops there with
+   * `finish_details.type: 'max_tokens'` and `end_turn: false`; `action: 'continue'` streams the
+   * rest (again at most this many tokens).
+   * @defaultValue `Infinity`
+   */
+  maxReplyTokens?: number
+  /**
+   * Largest accepted request body, in bytes; larger bodies get 413.
+   * @defaultValue `1048576` (1 MiB)
+   */
+  maxBodyBytes?: number
+}
+
+/** The profile `/api/auth/session` returns for an account. */
+export interface TestUser {
+  id: string
+  name: string
+  email: string
+  image: string
+  picture: string
+  groups: string[]
+  features: string[]
+}
+
+/** An account of the test backend and a session token that signs it in. */
+export interface TestAccount {
+  /** Value for the `__Secure-next-auth.session-token` cookie. */
+  sessionToken: string
+  user: TestUser
+}
+
+/** One HTTP request the backend received, recorded in arrival order. */
+export interface RecordedRequest {
+  method: string
+  /** The path without the query string, e.g. `/backend-api/conversations`. */
+  path: string
+  /** The raw request target, query string included. */
+  url: string
+  /** Header names lower-cased; repeated headers joined with `, ` (`cookie` with `; `). */
+  headers: Record<string, string>
+  /** The body parsed as JSON, or `undefined` when absent, not JSON, or too large. */
+  body: unknown
+  /** Arrival time, `Date.now()` milliseconds. */
+  time: number
+}
+
+/** A message as stored in a conversation tree (the 2023+ wire form). */
+export interface ConversationMessage {
+  id: string
+  author: { role: 'system' | 'user' | 'assistant'; name: null; metadata: Record<string, unknown> }
+  create_time: number
+  update_time: number | null
+  content: { content_type: 'text'; parts: string[] }
+  status: 'in_progress' | 'finished_successfully' | 'finished_partial_completion'
+  end_turn: boolean | null
+  weight: number
+  metadata: Record<string, unknown>
+  recipient: 'all'
+}
+
+/**
+ * A node of a conversation tree. The root node has neither `message` nor `parent`; every
+ * other node has both.
+ */
+export interface ConversationNode {
+  id: string
+  message?: ConversationMessage
+  parent?: string
+  children: string[]
+}
+
+/** A copy of one stored conversation; changing it does not change the backend. */
+export interface ConversationSnapshot {
+  id: string
+  title: string
+  /** Every node, keyed by id. */
+  mapping: Record<string, ConversationNode>
+  /** The node the conversation currently ends at (the latest reply). */
+  currentNode: string
+  /** `false` once deleted through `PATCH` (`is_visible: false`); the API then answers 404. */
+  isVisible: boolean
+  /** `user.id` of the account that owns it. */
+  ownerId: string
+  /** Unix seconds. */
+  createTime: number
+  /** Unix seconds. */
+  updateTime: number
+}
+
+/** Read access to the conversation trees the backend holds. */
+export interface TestConversations {
+  /** The conversation with this id (also when deleted), or `undefined`. */
+  get(id: string): ConversationSnapshot | undefined
+  /** Every conversation, oldest first, deleted ones included. */
+  list(): ConversationSnapshot[]
+  /** How many conversations exist, deleted ones included. */
+  readonly size: number
+}
+
+/**
+ * A one-shot failure to inject. Faults wait in one FIFO queue; a request takes the first fault
+ * whose `endpoint` it hits (`'conversation'` = `POST /backend-api/conversation`,
+ * `'session'` = `GET /api/auth/session`).
+ *
+ * Answer faults (`status`, `cloudflare`, `html`, `json`) replace the answer right after the
+ * clearance check. Stream faults (`stall`, `reset`, `cut`, `stream-error`, `detail-event`) are
+ * taken only by a request that gets as far as streaming, so a request refused with 401 or 429
+ * leaves them queued. `afterEvents` counts the events that add reply text: the preamble (v1's
+ * `delta_encoding`, the hidden system message, the user echo, the opening `add`) is always
+ * sent before, and after `N` such events the client holds exactly the first `N` chunks of the
+ * reply, whatever the shape.
+ *
+ * On the session endpoint the stream faults mean: `stall` never answers, `reset` destroys the
+ * socket, `cut` sends half a JSON body, `stream-error` answers the session with an `error`
+ * field (the "other error" of PROTOCOL.md §1), `detail-event` answers `{detail}`.
+ */
+export type Fault = { endpoint?: 'session' | 'conversation' } & (
+  | {
+      /** Answer with this status. */
+      type: 'status'
+      status: number
+      /** JSON body, or a string sent as-is. @defaultValue `{detail: <status text>}` */
+      body?: unknown
+      /** Extra response headers, e.g. `{'retry-after': '2'}`. */
+      headers?: Record<string, string>
+    }
+  | {
+      /** The 403 Cloudflare challenge page, even with a good clearance. */
+      type: 'cloudflare'
+    }
+  | {
+      /** A 200 `text/html` page where JSON or a stream was expected. */
+      type: 'html'
+    }
+  | {
+      /** A 200 `application/json` answer instead of a stream. */
+      type: 'json'
+      /** @defaultValue conversation: `{detail: "Something went wrong…"}`; session: `{}` */
+      body?: unknown
+    }
+  | {
+      /** Send the headers and `afterEvents` events, then nothing until the client or `close()` ends it. */
+      type: 'stall'
+      /** @defaultValue `0` */
+      afterEvents?: number
+    }
+  | {
+      /** Destroy the socket after `afterEvents` events. */
+      type: 'reset'
+      /** @defaultValue `0` */
+      afterEvents?: number
+    }
+  | {
+      /** End the response cleanly, without `[DONE]`. */
+      type: 'cut'
+      /**
+       * @defaultValue `0`; with `finished: true`, the whole reply.
+       */
+      afterEvents?: number
+      /**
+       * First send the final event marking the message finished (`end_turn`,
+       * `finished_successfully`, `finish_details`), then end without `[DONE]`.
+       * @defaultValue `false`
+       */
+      finished?: boolean
+    }
+  | {
+      /** After `afterEvents` events, an event with a non-null `error`, then the end. */
+      type: 'stream-error'
+      /** @defaultValue `0` */
+      afterEvents?: number
+      /** @defaultValue a generic "Something went wrong" string */
+      error?: string | object
+    }
+  | {
+      /** After `afterEvents` events, a `{detail}` event inside the 200 stream, then the end. */
+      type: 'detail-event'
+      /** @defaultValue `0` */
+      afterEvents?: number
+      /** @defaultValue a generic "Something went wrong" string */
+      detail?: string
+    }
+)
+
+/** A running local ChatGPT web backend. Create one with {@link createTestBackend}. */
+export interface TestBackend {
+  /** `http://HOST:PORT`. */
+  readonly url: string
+  /** `url + '/api'`, for the client's `apiBaseUrl`. */
+  readonly apiBaseUrl: string
+  /** `url + '/backend-api'`, for the client's `backendApiBaseUrl`. */
+  readonly backendApiBaseUrl: string
+  /** A valid session token of the default account, random per backend. */
+  readonly sessionToken: string
+  /** The currently valid `cf_clearance` cookie value, random per backend. */
+  readonly clearanceToken: string
+  /** The User-Agent the clearance is bound to. */
+  readonly userAgent: string
+  /** Event shape of conversation streams; settable at any time. */
+  shape: StreamShape
+  /**
+   * When `true`, every successful `/api/auth/session` answer sets a new
+   * `__Secure-next-auth.session-token` cookie; the old token stays valid.
+   * @defaultValue `false`
+   */
+  rotateSessionTokens: boolean
+  /** How many conversation replies are streaming right now (stalled ones included). */
+  readonly inFlight: number
+  /** Every request received since start or {@link TestBackend.reset}, oldest first. */
+  readonly requests: RecordedRequest[]
+  /** The conversation trees. */
+  readonly conversations: TestConversations
+  /** Creates another account with its own session token. */
+  addAccount(opts?: { name?: string; email?: string }): TestAccount
+  /**
+   * Marks a session as expired: `/api/auth/session` then answers
+   * `{user, expires, accessToken, error: 'RefreshAccessTokenError'}`. The `accessToken` is
+   * already expired (401 `token_expired`); it is there because the real server sent the stale
+   * one, and so that a client checking `accessToken` before `error` still reports the expiry.
+   */
+  expireSession(sessionToken: string): void
+  /** Revokes a session: `/api/auth/session` then answers `{}`. */
+  revokeSession(sessionToken: string): void
+  /** Every access token issued so far now gets 401 `token_expired`. */
+  expireAccessTokens(): void
+  /** Makes the current clearance stale (it now gets the challenge) and returns the new valid one. */
+  rotateClearance(): string
+  /** Queues a one-shot fault; see {@link Fault}. */
+  fault(f: Fault): void
+  /** Clears queued faults, recorded requests and conversations. Accounts, tokens and settings stay. */
+  reset(): void
+  /** Stops listening and destroys open connections, stalled streams included. */
+  close(): Promise<void>
+}
