@@ -8,7 +8,7 @@
 //   chatgpt@2.1.1  the seed's published implementation
 // each with markdown on (the reply as sent) and off (plain text), and the ratios to the floor.
 //
-//   npm run bench [-- --tokens 1600 --reps 3 --delay 1 --shape 2022]
+//   npm run bench [-- --tokens 1800 --reps 3 --delay 1 --shape 2022]
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
@@ -19,7 +19,7 @@ import { ChatGPTAPI as SeedChatGPTAPI } from 'chatgpt-2.1.1'
 
 const { values } = parseArgs({
   options: {
-    tokens: { type: 'string', default: '1600' },
+    tokens: { type: 'string', default: '1800' },
     reps: { type: 'string', default: '3' },
     delay: { type: 'string', default: '1' },
     // 2022 is the cumulative shape chatgpt@2.1.1 understands; ours reads all three.
@@ -66,8 +66,11 @@ async function rawFloor(accessToken) {
   let buffer = ''
   let events = 0
   let text = ''
-  for await (const chunk of response.body) {
-    buffer += decoder.decode(chunk, { stream: true })
+  const reader = response.body.getReader()
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    buffer += decoder.decode(value, { stream: true })
     let end
     while ((end = buffer.indexOf('\n\n')) !== -1) {
       const data = buffer.slice(buffer.indexOf('data: ') + 6, end)

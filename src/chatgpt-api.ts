@@ -3,10 +3,12 @@ import { randomUUID } from 'node:crypto'
 import { ChatGPTConversation } from './chatgpt-conversation.js'
 import { ChatGPTError } from './errors.js'
 import { IncrementalMarkdownToText } from './markdown.js'
-import type { ChatGPTReply, SendMessageOptions, User } from './types.js'
+import type { ChatGPTReply, ConversationJSONBody, SendMessageOptions, User } from './types.js'
 import { CallSignal } from './internal/call-signal.js'
+import { requestBackendJson } from './internal/backend-json.js'
 import { nextMessageBody, openConversationStream } from './internal/conversation-request.js'
 import { redactSecrets, sanitizeServerText } from './internal/redact.js'
+import type { ReplyState } from './internal/reply.js'
 import { readReplyStream } from './internal/reply-stream.js'
 import { requestSession } from './internal/session-auth.js'
 import { AccessTokenCache } from './internal/token-cache.js'
@@ -181,31 +183,50 @@ export class ChatGPTAPI {
     message: string,
     opts: SendMessageOptions = {}
   ): Promise<ChatGPTReply> {
-    const { conversationId, timeoutMs, onProgress, onConversationResponse, abortSignal } = opts
     assertMessage(message)
-    assertUuid('conversationId', conversationId)
+    assertUuid('conversationId', opts.conversationId)
     assertUuid('parentMessageId', opts.parentMessageId)
-    assertDuration('timeoutMs', timeoutMs)
-
-    const call = new CallSignal(timeoutMs, abortSignal)
     const messageId = randomUUID()
+    const body = nextMessageBody({
+      messageId,
+      text: message,
+      parentMessageId: opts.parentMessageId ?? randomUUID(),
+      conversationId: opts.conversationId,
+      model: CHATGPT_API_DEFAULTS.model
+    })
+    return this._converse(body, opts, { parentMessageId: messageId })
+  }
+
+  /**
+   * The one path every reply takes: auth, the request, the stream, and how it settles.
+   *
+   * @param body - The request body (`next`, `variant` or `continue`).
+   * @param opts - Timeout, abort and callbacks of the call.
+   * @param ids - What the result reports as the reply's parent.
+   * @param onUpdate - Internal observer of every change of the reply text (text as the caller
+   *   sees it: plain when `markdown` is off), with the raw state.
+   * @internal
+   */
+  protected async _converse(
+    body: ConversationJSONBody,
+    opts: SendMessageOptions,
+    ids: { parentMessageId: string },
+    onUpdate?: (text: string, state: ReplyState) => void
+  ): Promise<ChatGPTReply> {
+    const { timeoutMs, onProgress, onConversationResponse, abortSignal } = opts
+    assertDuration('timeoutMs', timeoutMs)
+    const call = new CallSignal(timeoutMs, abortSignal)
     let partialText: string | undefined
     try {
       call.throwIfAborted()
       const accessToken = await call.race(this.refreshAccessToken())
-      const body = await call.race(
+      const stream = await call.race(
         openConversationStream({
           backendApiBaseUrl: this._backendApiBaseUrl,
           accessToken,
           clearanceToken: this._clearanceToken,
           userAgent: this._userAgent,
-          body: nextMessageBody({
-            messageId,
-            text: message,
-            parentMessageId: opts.parentMessageId ?? randomUUID(),
-            conversationId,
-            model: CHATGPT_API_DEFAULTS.model
-          }),
+          body,
           signal: call.signal,
           fetch: this._fetch,
           clean: this._clean
@@ -215,11 +236,13 @@ export class ChatGPTAPI {
       // Plain text is converted as the reply grows, so a long reply costs O(n), not O(n²).
       const toText = this._markdown ? undefined : new IncrementalMarkdownToText()
       const state = await readReplyStream(
-        body,
+        stream,
         {
-          onText: (text) => {
+          onText: (text, replyState) => {
             partialText = text
-            onProgress?.(toText ? toText.update(text) : text)
+            const shown = toText ? toText.update(text) : text
+            onUpdate?.(shown, replyState)
+            onProgress?.(shown)
           },
           onConversationResponse
         },
@@ -228,8 +251,8 @@ export class ChatGPTAPI {
       return {
         text: toText ? toText.update(state.text) : state.text,
         messageId: state.messageId ?? '',
-        conversationId: state.conversationId ?? conversationId ?? '',
-        parentMessageId: messageId,
+        conversationId: state.conversationId ?? body.conversation_id ?? '',
+        parentMessageId: ids.parentMessageId,
         model: state.model,
         finishReason: state.finishReason
       }
@@ -239,6 +262,43 @@ export class ChatGPTAPI {
       if (error instanceof TypeError) throw this._redactError(networkError(error, partialText))
       // Anything else was thrown by the caller's own callback: it is theirs, pass it on as is.
       throw error
+    } finally {
+      call.dispose()
+    }
+  }
+
+  /**
+   * One authenticated JSON call to the backend API (`path` is relative to `backendApiBaseUrl`),
+   * with the same timeout, abort and error rules as a message.
+   * @internal
+   */
+  protected async _backendJson<T>(
+    method: string,
+    path: string,
+    opts: { body?: unknown; timeoutMs?: number; abortSignal?: AbortSignal } = {}
+  ): Promise<T> {
+    assertDuration('timeoutMs', opts.timeoutMs)
+    const call = new CallSignal(opts.timeoutMs, opts.abortSignal)
+    try {
+      call.throwIfAborted()
+      const accessToken = await call.race(this.refreshAccessToken())
+      return await call.race(
+        requestBackendJson<T>({
+          url: `${this._backendApiBaseUrl}${path}`,
+          method,
+          body: opts.body,
+          accessToken,
+          clearanceToken: this._clearanceToken,
+          userAgent: this._userAgent,
+          signal: call.signal,
+          fetch: this._fetch,
+          clean: this._clean
+        })
+      )
+    } catch (error) {
+      if (call.aborted) throw call.reason
+      if (error instanceof ChatGPTError) throw this._redactError(error)
+      throw this._redactError(networkError(error))
     } finally {
       call.dispose()
     }

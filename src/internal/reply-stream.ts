@@ -9,8 +9,8 @@ import { ReplyReader, type ReplyState } from './reply.js'
 import { SSEDecoder } from './sse.js'
 
 export type ReplyStreamHandlers = {
-  /** Called with the reply text every time it changes. */
-  onText?: (text: string) => void
+  /** Called with the reply text every time it changes, and the state it belongs to. */
+  onText?: (text: string, state: ReplyState) => void
   onConversationResponse?: (response: ConversationResponseEvent) => void
 }
 
@@ -52,7 +52,7 @@ export async function readReplyStream(
         return
       case 'event':
         onConversationResponse?.(step.response)
-        if (step.textChanged && onText) onText(reader.state.text)
+        if (step.textChanged && onText) onText(reader.state.text, reader.state)
     }
   })
 
