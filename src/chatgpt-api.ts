@@ -16,9 +16,14 @@ import {
   assertBaseUrl,
   assertDuration,
   assertMessage,
+  assertCount,
   assertToken,
   assertUuid
 } from './internal/validate.js'
+import { AccountQueue } from './internal/account-queue.js'
+import { createProxyAwareFetch } from './internal/proxy-fetch.js'
+import { RETRY_DEFAULTS, decideRetry } from './internal/retry.js'
+import { sleep } from './internal/sleep.js'
 
 /** The defaults of {@link ChatGPTAPI}'s options, in one place. */
 export const CHATGPT_API_DEFAULTS = {
@@ -28,7 +33,10 @@ export const CHATGPT_API_DEFAULTS = {
   markdown: true,
   userAgent:
     'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/107.0.0.0 Safari/537.36',
-  model: 'text-davinci-002-render'
+  model: 'text-davinci-002-render',
+  maxRetries: RETRY_DEFAULTS.maxRetries,
+  maxQueueSize: 100,
+  idleTimeoutMs: 120_000
 } as const
 
 /** Options of the {@link ChatGPTAPI} constructor. */
@@ -68,6 +76,38 @@ export type ChatGPTAPIOptions = {
    * @defaultValue `'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/107.0.0.0 Safari/537.36'`
    */
   userAgent?: string
+  /**
+   * How many times a request that failed before any reply byte arrived (a connection error,
+   * 408, 409, 429, 5xx) is retried, with exponential backoff and jitter, honouring the server's
+   * `Retry-After`. A message whose reply had started is never sent again. Per call too.
+   * @defaultValue 2
+   */
+  maxRetries?: number
+  /**
+   * The account answers one message at a time, so concurrent `sendMessage` calls wait their turn
+   * in order. This bounds how many may wait; one more fails with code `queue_full`.
+   * @defaultValue 100
+   */
+  maxQueueSize?: number
+  /**
+   * A request that receives nothing for this long (no headers, no stream bytes) fails with code
+   * `timeout`, even when the call has no `timeoutMs`. `0` turns it off.
+   * @defaultValue 120000 (2 minutes)
+   */
+  idleTimeoutMs?: number
+  /**
+   * An HTTP(S) proxy URL for every request, e.g. `'http://127.0.0.1:8080'`. Without it the usual
+   * `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` variables apply. Needs Node.js ≥ 20.18 (undici).
+   */
+  proxy?: string
+  /** A `fetch` to use instead of the global one (tests, custom agents, other runtimes). */
+  fetch?: typeof fetch
+  /**
+   * Receives one line per request, retry, re-authentication and queue wait. Tokens, cookies and
+   * the `Authorization` header never appear in these lines.
+   * @example `debug: (line) => console.error('[chatgpt]', line)`
+   */
+  debug?: (line: string) => void
 }
 
 /** A network failure (not an abort) as a ChatGPTError, naming the low-level cause. */
@@ -107,6 +147,10 @@ export class ChatGPTAPI {
   protected _accessTokenCache: AccessTokenCache
   protected _user: User | null = null
   protected _fetch: typeof fetch
+  protected _maxRetries: number
+  protected _idleTimeoutMs: number
+  protected _accountQueue: AccountQueue
+  protected _debug: ((line: string) => void) | undefined
 
   /**
    * Creates a new client wrapper around the unofficial ChatGPT REST API.
@@ -124,6 +168,16 @@ export class ChatGPTAPI {
     assertToken('clearanceToken', options.clearanceToken)
     assertToken('accessToken', options.accessToken)
     assertDuration('accessTokenTTL', options.accessTokenTTL)
+    assertCount('maxRetries', options.maxRetries)
+    assertCount('maxQueueSize', options.maxQueueSize)
+    assertDuration('idleTimeoutMs', options.idleTimeoutMs)
+    if (options.proxy !== undefined) assertBaseUrl('proxy', options.proxy)
+    if (options.fetch !== undefined && typeof options.fetch !== 'function') {
+      throw new ChatGPTError('fetch must be a function', { code: 'invalid_argument' })
+    }
+    if (options.debug !== undefined && typeof options.debug !== 'function') {
+      throw new ChatGPTError('debug must be a function that takes a line', { code: 'invalid_argument' })
+    }
     assertBaseUrl('apiBaseUrl', options.apiBaseUrl)
     assertBaseUrl('backendApiBaseUrl', options.backendApiBaseUrl)
     if (typeof options.userAgent !== 'string' || /[\r\n]/.test(options.userAgent)) {
@@ -136,7 +190,11 @@ export class ChatGPTAPI {
     this._apiBaseUrl = options.apiBaseUrl.replace(/\/+$/, '')
     this._backendApiBaseUrl = options.backendApiBaseUrl.replace(/\/+$/, '')
     this._userAgent = options.userAgent
-    this._fetch = (...args) => globalThis.fetch(...args)
+    this._fetch = options.fetch ?? createProxyAwareFetch(options.proxy)
+    this._maxRetries = options.maxRetries
+    this._idleTimeoutMs = options.idleTimeoutMs
+    this._accountQueue = new AccountQueue(options.maxQueueSize)
+    this._debug = options.debug
     this._accessTokenCache = new AccessTokenCache(options.accessTokenTTL)
     if (options.accessToken) this._accessTokenCache.set(options.accessToken)
   }
@@ -215,55 +273,98 @@ export class ChatGPTAPI {
   ): Promise<ChatGPTReply> {
     const { timeoutMs, onProgress, onConversationResponse, abortSignal } = opts
     assertDuration('timeoutMs', timeoutMs)
+    assertCount('maxRetries', opts.maxRetries)
     const call = new CallSignal(timeoutMs, abortSignal)
     let partialText: string | undefined
     try {
       call.throwIfAborted()
-      const accessToken = await call.race(this.refreshAccessToken())
-      const stream = await call.race(
-        openConversationStream({
-          backendApiBaseUrl: this._backendApiBaseUrl,
-          accessToken,
-          clearanceToken: this._clearanceToken,
-          userAgent: this._userAgent,
-          body,
-          signal: call.signal,
-          fetch: this._fetch,
-          clean: this._clean
-        })
-      )
+      return await this._accountQueue.run(call, async () => {
+        call.watchIdle(this._idleTimeoutMs)
+        // Only opening the stream is retried: once a reply byte has arrived the message is
+        // never sent again.
+        const stream = await this._withRetries(call, opts.maxRetries, 'POST /conversation', async () =>
+          call.race(
+            openConversationStream({
+              backendApiBaseUrl: this._backendApiBaseUrl,
+              accessToken: await call.race(this.refreshAccessToken()),
+              clearanceToken: this._clearanceToken,
+              userAgent: this._userAgent,
+              body,
+              signal: call.signal,
+              fetch: this._fetch,
+              clean: this._clean
+            })
+          )
+        )
 
-      // Plain text is converted as the reply grows, so a long reply costs O(n), not O(n²).
-      const toText = this._markdown ? undefined : new IncrementalMarkdownToText()
-      const state = await readReplyStream(
-        stream,
-        {
-          onText: (text, replyState) => {
-            partialText = text
-            const shown = toText ? toText.update(text) : text
-            onUpdate?.(shown, replyState)
-            onProgress?.(shown)
+        // Plain text is converted as the reply grows, so a long reply costs O(n), not O(n²).
+        const toText = this._markdown ? undefined : new IncrementalMarkdownToText()
+        const state = await readReplyStream(
+          stream,
+          {
+            onText: (text, replyState) => {
+              partialText = text
+              const shown = toText ? toText.update(text) : text
+              onUpdate?.(shown, replyState)
+              onProgress?.(shown)
+            },
+            onConversationResponse,
+            onBytes: () => call.touch()
           },
-          onConversationResponse
-        },
-        () => call.aborted
-      )
-      return {
-        text: toText ? toText.update(state.text) : state.text,
-        messageId: state.messageId ?? '',
-        conversationId: state.conversationId ?? body.conversation_id ?? '',
-        parentMessageId: ids.parentMessageId,
-        model: state.model,
-        finishReason: state.finishReason
-      }
+          () => call.aborted
+        )
+        return {
+          text: toText ? toText.update(state.text) : state.text,
+          messageId: state.messageId ?? '',
+          conversationId: state.conversationId ?? body.conversation_id ?? '',
+          parentMessageId: ids.parentMessageId,
+          model: state.model,
+          finishReason: state.finishReason
+        }
+      })
     } catch (error) {
-      if (call.aborted) throw call.reason
+      if (call.aborted) throw this._settleAbort(call.reason, partialText)
       if (error instanceof ChatGPTError) throw this._redactError(error)
       if (error instanceof TypeError) throw this._redactError(networkError(error, partialText))
       // Anything else was thrown by the caller's own callback: it is theirs, pass it on as is.
       throw error
     } finally {
       call.dispose()
+    }
+  }
+
+  /**
+   * Runs one request attempt, again after a failure that happened before any reply byte
+   * (see {@link decideRetry}), and once more after refreshing an access token the server
+   * rejected (401).
+   * @internal
+   */
+  protected async _withRetries<T>(
+    call: CallSignal | undefined,
+    maxRetries: number | undefined,
+    what: string,
+    attempt: () => Promise<T>
+  ): Promise<T> {
+    const limit = maxRetries ?? this._maxRetries
+    let reauthenticated = false
+    for (let retries = 0; ; ) {
+      try {
+        return await attempt()
+      } catch (caught) {
+        if (call?.aborted) throw caught
+        const error = caught instanceof TypeError ? networkError(caught) : caught
+        if (error instanceof ChatGPTError && error.code === 'token_expired' && !reauthenticated) {
+          reauthenticated = true
+          this._log(`${what}: access token refused (${error.statusCode}); refreshing it and trying once more`)
+          this._accessTokenCache.clear()
+          continue
+        }
+        const decision = decideRetry(error, retries, limit)
+        if (!decision.retry) throw error
+        retries++
+        this._log(`${what}: ${(error as ChatGPTError).code} (${(error as ChatGPTError).statusCode ?? 'no status'}); retry ${retries} of ${limit} in ${Math.round(decision.delayMs)} ms`)
+        await sleep(decision.delayMs, call?.signal)
+      }
     }
   }
 
@@ -281,22 +382,24 @@ export class ChatGPTAPI {
     const call = new CallSignal(opts.timeoutMs, opts.abortSignal)
     try {
       call.throwIfAborted()
-      const accessToken = await call.race(this.refreshAccessToken())
-      return await call.race(
-        requestBackendJson<T>({
-          url: `${this._backendApiBaseUrl}${path}`,
-          method,
-          body: opts.body,
-          accessToken,
-          clearanceToken: this._clearanceToken,
-          userAgent: this._userAgent,
-          signal: call.signal,
-          fetch: this._fetch,
-          clean: this._clean
-        })
+      call.watchIdle(this._idleTimeoutMs)
+      return await this._withRetries(call, undefined, `${method} ${path}`, async () =>
+        call.race(
+          requestBackendJson<T>({
+            url: `${this._backendApiBaseUrl}${path}`,
+            method,
+            body: opts.body,
+            accessToken: await call.race(this.refreshAccessToken()),
+            clearanceToken: this._clearanceToken,
+            userAgent: this._userAgent,
+            signal: call.signal,
+            fetch: this._fetch,
+            clean: this._clean
+          })
+        )
       )
     } catch (error) {
-      if (call.aborted) throw call.reason
+      if (call.aborted) throw this._settleAbort(call.reason)
       if (error instanceof ChatGPTError) throw this._redactError(error)
       throw this._redactError(networkError(error))
     } finally {
@@ -340,14 +443,19 @@ export class ChatGPTAPI {
   async refreshAccessToken(): Promise<string> {
     return this._accessTokenCache.getOrRefresh(async () => {
       try {
-        const session = await requestSession({
-          apiBaseUrl: this._apiBaseUrl,
-          sessionToken: this._sessionToken,
-          clearanceToken: this._clearanceToken,
-          userAgent: this._userAgent,
-          fetch: this._fetch,
-          clean: this._clean
-        })
+        // The refresh is shared by every waiting caller, so no one caller's signal bounds it;
+        // requestSession has its own deadline.
+        const session = await this._withRetries(undefined, undefined, 'GET /auth/session', () =>
+          requestSession({
+            apiBaseUrl: this._apiBaseUrl,
+            sessionToken: this._sessionToken,
+            clearanceToken: this._clearanceToken,
+            userAgent: this._userAgent,
+            fetch: this._fetch,
+            clean: this._clean
+          })
+        )
+        this._log(`GET /auth/session: signed in${session.rotatedSessionToken ? ', session token rotated' : ''}`)
         if (session.user) this._user = session.user
         if (session.rotatedSessionToken) this._sessionToken = session.rotatedSessionToken
         return session.accessToken
@@ -378,6 +486,22 @@ export class ChatGPTAPI {
       this._clearanceToken,
       this._accessTokenCache.lastToken
     ])
+
+  /**
+   * What an aborted call rejects with: the caller's own reason untouched, or our timeout error
+   * with the text that had arrived.
+   */
+  protected _settleAbort(reason: unknown, partialText?: string): unknown {
+    if (reason instanceof ChatGPTError && reason.code === 'timeout' && partialText) {
+      reason.partialText = partialText
+    }
+    return reason
+  }
+
+  /** Hands a line to the `debug` logger, with every secret removed. */
+  protected _log(line: string): void {
+    if (this._debug) this._debug(this._clean(line))
+  }
 
   /** Redacts an error's message and stack (the stack repeats the message it was built with). */
   protected _redactError(error: ChatGPTError): ChatGPTError {

@@ -1,3 +1,5 @@
+import type { ChatGPTAPIOptions } from './chatgpt-api.js'
+
 /**
  * Wire types of the ChatGPT web backend (see PROTOCOL.md) and the public option types.
  *
@@ -222,6 +224,10 @@ export type SendMessageOptions = {
   onConversationResponse?: (response: ConversationResponseEvent) => void
   /** Aborts the call; it then rejects with the signal's `reason`. */
   abortSignal?: AbortSignal
+  /**
+   * Retries for this call, overriding the client's `maxRetries` (see {@link ChatGPTAPIOptions}).
+   */
+  maxRetries?: number
 }
 
 /** Options of {@link ChatGPTConversation.sendMessage}: the ids are the conversation's own. */

@@ -108,7 +108,7 @@ describe('refreshAccessToken', () => {
   })
 
   it('gives the HTTP status of any other failure', async () => {
-    const { backend, api } = await setup()
+    const { backend, api } = await setup({}, { maxRetries: 0 })
     backend.fault({ endpoint: 'session', type: 'status', status: 502 })
     const error = await rejectionOf(api.refreshAccessToken())
     expect(error.message).toMatch(/^ChatGPT failed to refresh auth token\. HTTP 502/)

@@ -202,7 +202,9 @@ describe('how a stream settles', () => {
   ])('maps HTTP %i to a code and the server detail', async (status, body, code) => {
     const { backend, api } = await setup()
     backend.fault({ type: 'status', status, body, headers: { 'retry-after': '7' } })
-    const error = await rejectionOf(api.sendMessage('Hi'))
+    // A second 401 after the re-auth, so that the mapping is what the caller sees.
+    if (status === 401) backend.fault({ type: 'status', status, body })
+    const error = await rejectionOf(api.sendMessage('Hi', { maxRetries: 0 }))
     expect(error.code).toBe(code)
     expect(error.statusCode).toBe(status)
     if (typeof body === 'object') expect(error.message).toContain(typeof body.detail === 'string' ? body.detail : body.detail.message)

@@ -11,6 +11,8 @@ export class CallSignal {
   private readonly controller = new AbortController()
   private readonly timer: ReturnType<typeof setTimeout> | undefined
   private readonly onCallerAbort: (() => void) | undefined
+  private idleTimer: ReturnType<typeof setTimeout> | undefined
+  private idleMs = 0
 
   constructor(
     timeoutMs: number | undefined,
@@ -62,9 +64,42 @@ export class CallSignal {
     })
   }
 
-  /** Releases the timer and the listener on the caller's signal (a long-lived signal must not leak). */
+  /**
+   * Aborts the call with a `timeout` error when {@link CallSignal.touch} has not been called for
+   * `idleMs`: a stream that goes silent must end even when the caller set no timeout.
+   */
+  watchIdle(idleMs: number): void {
+    if (!idleMs || this.aborted) return
+    this.idleMs = idleMs
+    this.idleTimer = setTimeout(this.onIdle, idleMs)
+  }
+
+  /** Something arrived: restart the idle clock. */
+  touch(): void {
+    const timer = this.idleTimer
+    if (timer === undefined) return
+    // Node's timers can be re-armed in place, far cheaper than clear + set on every chunk.
+    if (typeof (timer as { refresh?: unknown }).refresh === 'function') {
+      ;(timer as unknown as { refresh: () => void }).refresh()
+    } else {
+      clearTimeout(timer)
+      this.idleTimer = setTimeout(this.onIdle, this.idleMs)
+    }
+  }
+
+  private readonly onIdle = () => {
+    const seconds = Math.round(this.idleMs / 100) / 10
+    this.controller.abort(
+      new ChatGPTError(`ChatGPT sent nothing for ${seconds} s; the request was abandoned`, {
+        code: 'timeout'
+      })
+    )
+  }
+
+  /** Releases the timers and the listener on the caller's signal (a long-lived signal must not leak). */
   dispose(): void {
     if (this.timer) clearTimeout(this.timer)
+    if (this.idleTimer) clearTimeout(this.idleTimer)
     if (this.onCallerAbort) this.callerSignal?.removeEventListener('abort', this.onCallerAbort)
   }
 }

@@ -12,6 +12,8 @@ export type ReplyStreamHandlers = {
   /** Called with the reply text every time it changes, and the state it belongs to. */
   onText?: (text: string, state: ReplyState) => void
   onConversationResponse?: (response: ConversationResponseEvent) => void
+  /** Called whenever bytes arrive (the idle clock). */
+  onBytes?: () => void
 }
 
 function incomplete(state: ReplyState, cause?: unknown): ChatGPTError {
@@ -75,6 +77,7 @@ export async function readReplyStream(
         decoder.end()
         break
       }
+      handlers.onBytes?.()
       decoder.push(chunk.value)
     }
   } finally {

@@ -55,3 +55,11 @@ export function assertBaseUrl(name: string, value: unknown): void {
     throw invalid(`${name} must be an absolute http(s) URL`)
   }
 }
+
+/** A whole number of things, 0 or more. */
+export function assertCount(name: string, value: unknown): void {
+  if (value === undefined) return
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw invalid(`${name} must be a whole number, 0 or more`)
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The retry policy (PROTOCOL.md §3, §5), as pure functions: what may be retried, and how long to
+ * wait first. Only a request that failed before any reply byte arrived is ever retried; the
+ * caller guarantees that by retrying the request, never the stream.
+ */
+import { ChatGPTError } from '../errors.js'
+
+export const RETRY_DEFAULTS = {
+  /** Retries after the first attempt. */
+  maxRetries: 2,
+  /** First backoff step; doubles each retry. */
+  baseDelayMs: 500,
+  /** Backoff never grows past this (without a server hint). */
+  maxBackoffMs: 8_000,
+  /** A server that asks for a longer wait is not waited for: the call fails with `rate_limited`. */
+  maxRetryAfterMs: 60_000
+} as const
+
+const RETRYABLE_STATUS = new Set([408, 409, 429])
+
+/** True for failures that happened before a reply began and may pass on a second try. */
+export function shouldRetry(error: unknown): boolean {
+  if (!(error instanceof ChatGPTError)) return false
+  if (error.code === 'network') return true
+  const status = error.statusCode
+  if (status === undefined || error.code === 'cloudflare_challenge') return false
+  return RETRYABLE_STATUS.has(status) || status >= 500
+}
+
+/**
+ * How long to wait before retry number `retry` (0 for the first): the server's hint when it gave
+ * one, otherwise exponential backoff with "equal jitter" (half fixed, half random) so that many
+ * clients failing together do not retry together.
+ */
+export function retryDelayMs(
+  retry: number,
+  retryAfterMs: number | undefined,
+  random: () => number = Math.random
+): number {
+  if (retryAfterMs !== undefined) return retryAfterMs
+  const backoff = Math.min(RETRY_DEFAULTS.maxBackoffMs, RETRY_DEFAULTS.baseDelayMs * 2 ** retry)
+  return backoff / 2 + (backoff / 2) * random()
+}
+
+/** What to do after a failed attempt. */
+export type RetryDecision = { retry: false } | { retry: true; delayMs: number }
+
+/**
+ * The decision after `retriesDone` retries have failed with `error`. A wait over the cap is
+ * refused, so that a call never sleeps for minutes: the caller fails with the error, whose
+ * `retryAfterMs` says when to come back.
+ */
+export function decideRetry(error: unknown, retriesDone: number, maxRetries: number): RetryDecision {
+  if (retriesDone >= maxRetries || !shouldRetry(error)) return { retry: false }
+  const hint = (error as ChatGPTError).retryAfterMs
+  if (hint !== undefined && hint > RETRY_DEFAULTS.maxRetryAfterMs) return { retry: false }
+  return { retry: true, delayMs: retryDelayMs(retriesDone, hint) }
+}
