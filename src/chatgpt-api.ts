@@ -299,11 +299,17 @@ export class ChatGPTAPI {
 
         // Plain text is converted as the reply grows, so a long reply costs O(n), not O(n²).
         const toText = this._markdown ? undefined : new IncrementalMarkdownToText()
+        let convertedMessageId: string | undefined
         const state = await readReplyStream(
           stream,
           {
             onText: (text, replyState) => {
               partialText = text
+              // A new assistant message (after a tool call) is a new text, not a continuation.
+              if (toText && replyState.messageId !== convertedMessageId) {
+                convertedMessageId = replyState.messageId
+                toText.reset()
+              }
               const shown = toText ? toText.update(text) : text
               onUpdate?.(shown, replyState)
               onProgress?.(shown)

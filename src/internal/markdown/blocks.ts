@@ -58,6 +58,7 @@ export interface BlockState {
   pending: string
 }
 
+/** The state before the first line. */
 export function initialBlockState(): BlockState {
   return {
     fence: 0,
@@ -282,7 +283,7 @@ function fencedLine(state: BlockState, line: string, last: boolean): string | un
       return breakBlock(state)
     }
   }
-  if (last && isPartialFence(line, lead.end, state.fence)) return ''
+  if (last && isPartialFence(line, lead.end, state.fence, state.fenceLength)) return ''
   return code(state, removeIndent(line, pos, state.fenceIndent))
 }
 
@@ -310,16 +311,17 @@ function openFence(
 }
 
 /**
- * One or two backticks (or fence characters) alone at the unfinished end of the input: the
- * first characters of a fence line, not worth a flash of raw markdown.
+ * The first characters of a fence line at the unfinished end of the input, not worth a flash of
+ * raw markdown: one or two backticks or tildes alone, or inside fenced code a run of its fence
+ * character shorter than the fence.
  */
-function isPartialFence(line: string, at: number, fence: number): boolean {
+function isPartialFence(line: string, at: number, fence: number, fenceLength = 3): boolean {
   const c = line.charCodeAt(at)
   if (c !== BACKTICK && c !== TILDE) return false
   if (fence !== 0 && c !== fence) return false
   let end = at + 1
   while (line.charCodeAt(end) === c) end++
-  return end - at <= 2 && isBlank(line, end)
+  return end - at < fenceLength && isBlank(line, end)
 }
 
 function blankLine(state: BlockState): string {
