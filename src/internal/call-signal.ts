@@ -74,6 +74,22 @@ export class CallSignal {
     this.idleTimer = setTimeout(this.onIdle, idleMs)
   }
 
+  /**
+   * Stops the idle clock while the call waits on purpose (a retry's backoff): silence we chose
+   * is not a silent server. {@link CallSignal.touch} does nothing until it is resumed.
+   */
+  pauseIdle(): void {
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer)
+    this.idleTimer = undefined
+  }
+
+  /** Restarts the idle clock after {@link CallSignal.pauseIdle}. */
+  resumeIdle(): void {
+    if (this.idleMs && this.idleTimer === undefined && !this.aborted) {
+      this.idleTimer = setTimeout(this.onIdle, this.idleMs)
+    }
+  }
+
   /** Something arrived: restart the idle clock. */
   touch(): void {
     const timer = this.idleTimer

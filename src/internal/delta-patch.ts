@@ -33,7 +33,7 @@ function parsePath(path: string): string[] | undefined {
 function appendTo(target: unknown, value: unknown): unknown {
   if (typeof target === 'string' && typeof value === 'string') return target + value
   if (Array.isArray(target)) {
-    if (Array.isArray(value)) target.push(...value)
+    if (Array.isArray(value)) for (const item of value) target.push(item)
     else target.push(value)
     return target
   }
@@ -86,7 +86,12 @@ export class DeltaDocument {
       this.keys = keys
     }
     if (typeof delta.o === 'string') this.op = delta.o
-    this.applyOp(this.keys, this.op, delta.v)
+    try {
+      this.applyOp(this.keys, this.op, delta.v)
+    } catch {
+      // An op the document cannot take (setting an array's `length` to -1, say) is ignored, as an
+      // unknown op is: a hostile op must not fail the reply with a raw RangeError.
+    }
   }
 
   private applyOp(keys: string[], op: string, value: unknown): void {

@@ -39,6 +39,9 @@ export type ReplyStep =
 /** The reply text may not grow past this many characters: a stream is hostile input. */
 export const MAX_REPLY_CHARS = 16 * 1024 * 1024
 
+/** The most characters of delta ops one message document may be built from. */
+export const MAX_DELTA_DOCUMENT_CHARS = 2 * MAX_REPLY_CHARS
+
 /** The reply is only what the assistant says to the user as text (not tool calls, not echoes). */
 function isReplyMessage(message: Message): boolean {
   const role = message.author?.role ?? message.role
@@ -53,6 +56,7 @@ function isReplyMessage(message: Message): boolean {
 export class ReplyReader {
   readonly state: ReplyState = { text: '', finished: false }
   private delta: DeltaDocument | undefined
+  private deltaChars = 0
 
   /** Interprets one event. */
   push({ event, data }: SSEEvent): ReplyStep {
@@ -75,12 +79,25 @@ export class ReplyReader {
       return { kind: 'none' }
     }
     const record = parsed as Record<string, unknown>
-    if ('v' in record) return this.pushDelta(record as DeltaOp)
+    if ('v' in record) return this.pushDelta(record as DeltaOp, data.length)
     return this.pushDocument(record as ConversationResponseEvent)
   }
 
-  private pushDelta(op: DeltaOp): ReplyStep {
+  private pushDelta(op: DeltaOp, size: number): ReplyStep {
     this.delta ??= new DeltaDocument()
+    // The document only grows by what the ops carry, until an `add` at the root replaces it;
+    // counting their size bounds it, whichever path a hostile stream appends to.
+    if (op.p === '' && op.o === 'add') this.deltaChars = 0
+    this.deltaChars += size
+    if (this.deltaChars > MAX_DELTA_DOCUMENT_CHARS) {
+      return {
+        kind: 'error',
+        error: new ChatGPTError('ChatGPT sent a reply document larger than this client accepts', {
+          code: 'invalid_response',
+          partialText: this.state.text
+        })
+      }
+    }
     this.delta.apply(op)
     const document = this.delta.document
     if (typeof document !== 'object' || document === null) return { kind: 'none' }
@@ -96,7 +113,8 @@ export class ReplyReader {
 
     const message = response.message
     let textChanged = false
-    if (message && typeof message === 'object' && isReplyMessage(message)) {
+    // A message without a string id cannot be answered later, so it cannot be the reply.
+    if (message && typeof message === 'object' && typeof message.id === 'string' && isReplyMessage(message)) {
       const part = message.content?.parts?.[0]
       const text = typeof part === 'string' ? part : state.text
       if (text.length > MAX_REPLY_CHARS) {
