@@ -3,7 +3,23 @@ import { randomUUID } from 'node:crypto'
 import { ChatGPTConversation } from './chatgpt-conversation.js'
 import { ChatGPTError } from './errors.js'
 import { IncrementalMarkdownToText } from './markdown.js'
-import type { ChatGPTReply, ConversationJSONBody, SendMessageOptions, User } from './types.js'
+import type {
+  CallOptions,
+  ChatGPTReply,
+  ConversationJSONBody,
+  ConversationJSONResult,
+  ConversationSummary,
+  ConversationsPage,
+  ListConversationsOptions,
+  MessageFeedback,
+  MessageFeedbackResult,
+  Model,
+  ModerationOptions,
+  ModerationsJSONResult,
+  ReplyActionOptions,
+  SendMessageOptions,
+  User
+} from './types.js'
 import { CallSignal } from './internal/call-signal.js'
 import { requestBackendJson } from './internal/backend-json.js'
 import { nextMessageBody, openConversationStream } from './internal/conversation-request.js'
@@ -17,13 +33,25 @@ import {
   assertDuration,
   assertMessage,
   assertCount,
+  assertRequiredUuid,
+  assertText,
   assertToken,
-  assertUuid
+  assertUuid,
+  validModel
 } from './internal/validate.js'
 import { AccountQueue } from './internal/account-queue.js'
 import { createProxyAwareFetch } from './internal/proxy-fetch.js'
 import { RETRY_DEFAULTS, decideRetry } from './internal/retry.js'
 import { sleep } from './internal/sleep.js'
+import { ChatGPTMessageStream } from './chatgpt-message-stream.js'
+import { ConversationHistory } from './conversation-history.js'
+import { continueMessageBody, variantMessageBody } from './internal/action-bodies.js'
+import { assertFields, assertSuccess, modelsOf, titleOf } from './internal/answer-checks.js'
+import { converseWithAutoContinue } from './internal/auto-continue.js'
+import { withCallScope } from './internal/call-scope.js'
+import { conversationsPath, toConversationsPage } from './internal/conversation-list.js'
+import { feedbackBody, moderationBody } from './internal/endpoint-bodies.js'
+import { regenerationTarget } from './internal/tree-targets.js'
 
 /** The defaults of {@link ChatGPTAPI}'s options, in one place. */
 export const CHATGPT_API_DEFAULTS = {
@@ -76,6 +104,11 @@ export type ChatGPTAPIOptions = {
    * @defaultValue `'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/107.0.0.0 Safari/537.36'`
    */
   userAgent?: string
+  /**
+   * The model messages are answered with, unless a call says otherwise (`opts.model`).
+   * @defaultValue `'text-davinci-002-render'`
+   */
+  model?: string
   /**
    * How many times a request that failed before any reply byte arrived (a connection error,
    * 408, 409, 429, 5xx) is retried, with exponential backoff and jitter, honouring the server's
@@ -151,6 +184,7 @@ export class ChatGPTAPI {
   protected _idleTimeoutMs: number
   protected _accountQueue: AccountQueue
   protected _debug: ((line: string) => void) | undefined
+  protected _model: string
 
   /**
    * Creates a new client wrapper around the unofficial ChatGPT REST API.
@@ -195,6 +229,7 @@ export class ChatGPTAPI {
     this._idleTimeoutMs = options.idleTimeoutMs
     this._accountQueue = new AccountQueue(options.maxQueueSize)
     this._debug = options.debug
+    this._model = validModel('model', options.model)
     this._accessTokenCache = new AccessTokenCache(options.accessTokenTTL)
     if (options.accessToken) this._accessTokenCache.set(options.accessToken)
   }
@@ -241,18 +276,361 @@ export class ChatGPTAPI {
     message: string,
     opts: SendMessageOptions = {}
   ): Promise<ChatGPTReply> {
+    return this._sendNext(message, opts)
+  }
+
+  /**
+   * Sends a message and streams the reply: the returned {@link ChatGPTMessageStream} is an async
+   * iterable of updates (`{ text, delta, messageId, conversationId, done }`), has the final reply
+   * as `result`, and turns into a byte stream for an HTTP response with `toReadableStream()`.
+   * The request starts at once; leaving the loop early aborts it.
+   *
+   * @param message - The prompt message to send
+   * @param opts - See {@link SendMessageOptions}; `onProgress` is still called.
+   * @returns The stream. Failures (bad arguments included) surface when iterating and as a
+   *   rejection of `result`, as ChatGPTError or the abort signal's reason.
+   *
+   * @example
+   * ```ts
+   * const stream = api.streamMessage('Tell me a story', { timeoutMs: 120_000 })
+   * for await (const update of stream) {
+   *   process.stdout.write(update.delta)
+   *   if (update.text.length > 2000) break // aborts the request
+   * }
+   * ```
+   */
+  streamMessage(message: string, opts: SendMessageOptions = {}): ChatGPTMessageStream {
+    return new ChatGPTMessageStream(
+      (abortSignal, onUpdate) => this._sendNext(message, { ...opts, abortSignal }, onUpdate),
+      { abortSignal: opts.abortSignal, plainText: !this._markdown }
+    )
+  }
+
+  /**
+   * Regenerates a reply (`action: 'variant'`): looks the reply up in the conversation's history,
+   * then sends the user message it answered again — same id, same text, same parent. The new
+   * reply becomes a sibling of the old one (see {@link ConversationHistory.branchesOf}) and the
+   * conversation's current node.
+   *
+   * @param opts - The conversation, the assistant message to regenerate, and the options of a
+   *   message (`model`, `onProgress`, `autoContinue`, `timeoutMs` — covering the lookup too —
+   *   `abortSignal`, …).
+   * @returns The new reply; its `parentMessageId` is the user message it answers.
+   * @throws ChatGPTError `invalid_argument` when `messageId` is not an assistant reply of the
+   *   conversation, `conversation_not_found` for an unknown conversation, or as a message fails.
+   *
+   * @example
+   * ```ts
+   * const first = await api.sendMessageDetailed('Suggest a name for a cat')
+   * const other = await api.regenerateReply({
+   *   conversationId: first.conversationId,
+   *   messageId: first.messageId
+   * })
+   * ```
+   */
+  async regenerateReply(opts: ReplyActionOptions): Promise<ChatGPTReply> {
+    const { conversationId, messageId } = opts ?? {}
+    assertRequiredUuid('conversationId', conversationId)
+    assertRequiredUuid('messageId', messageId)
+    const model = this._modelFor(opts)
+    return withCallScope(opts.timeoutMs, opts.abortSignal, async (abortSignal) => {
+      const history = await this.getConversationHistory(conversationId, { abortSignal })
+      const target = regenerationTarget(history.mapping, messageId)
+      return this._converseWithContinue(
+        variantMessageBody({ ...target, conversationId, model }),
+        { ...opts, timeoutMs: undefined, abortSignal },
+        { parentMessageId: target.userMessageId }
+      )
+    })
+  }
+
+  /**
+   * Continues a reply that stopped at the model's token limit (`finishReason: 'max_tokens'`):
+   * `action: 'continue'`, with the assistant message as the parent. The server extends that
+   * same message. To do this automatically, pass `autoContinue` to a message instead.
+   *
+   * @param opts - The conversation, the assistant message to continue, and the options of a
+   *   message.
+   * @returns The reply with the same `messageId`; `text` is the whole message as the server
+   *   streams it (the backend sends the continued message whole, old text first).
+   * @throws ChatGPTError as a message does (`bad_request` when the server refuses the parent).
+   *
+   * @example
+   * ```ts
+   * let reply = await api.sendMessageDetailed('Write a long essay')
+   * while (reply.finishReason === 'max_tokens') {
+   *   reply = await api.continueReply({ conversationId: reply.conversationId, messageId: reply.messageId })
+   * }
+   * ```
+   */
+  async continueReply(opts: ReplyActionOptions): Promise<ChatGPTReply> {
+    const { conversationId, messageId } = opts ?? {}
+    assertRequiredUuid('conversationId', conversationId)
+    assertRequiredUuid('messageId', messageId)
+    const body = continueMessageBody({ messageId, conversationId, model: this._modelFor(opts) })
+    // The user message the reply answers is only known from the stream's metadata.
+    let answers: string | undefined
+    const reply = await this._converseWithContinue(body, opts, { parentMessageId: '' }, (_text, state) => {
+      answers = state.parentMessageId ?? answers
+    })
+    return { ...reply, parentMessageId: answers ?? '' }
+  }
+
+  /**
+   * Lists the account's conversations, one page, most recently updated first.
+   *
+   * @param opts - `offset`, `limit` (the server may cap it), `order`, `timeoutMs`, `abortSignal`.
+   * @returns The page: `{ items, total, limit, offset, hasMore }`.
+   * @throws ChatGPTError `invalid_argument` for a bad offset or limit; as any backend call fails.
+   *
+   * @example
+   * ```ts
+   * const { items, hasMore } = await api.listConversations({ limit: 10 })
+   * for (const c of items) console.log(c.id, c.title)
+   * ```
+   */
+  async listConversations(opts: ListConversationsOptions = {}): Promise<ConversationsPage> {
+    const path = conversationsPath(opts)
+    const answer = await this._backendJson<unknown>('GET', path, callOptions(opts))
+    return toConversationsPage(answer, opts.offset ?? 0)
+  }
+
+  /**
+   * Every conversation of the account, page after page (`limit` per request, 50 by default),
+   * each at most once even if the list shifts while it is read. Stop the loop to stop reading.
+   *
+   * @param opts - As {@link ChatGPTAPI.listConversations}; `timeoutMs` bounds each page.
+   * @returns An async iterator of conversations.
+   *
+   * @example
+   * ```ts
+   * for await (const c of api.iterateConversations()) {
+   *   if (c.title === 'Old chat') await api.deleteConversation(c.id)
+   * }
+   * ```
+   */
+  async *iterateConversations(
+    opts: ListConversationsOptions = {}
+  ): AsyncIterableIterator<ConversationSummary> {
+    const seen = new Set<string>()
+    let offset = opts.offset ?? 0
+    for (;;) {
+      const page = await this.listConversations({ ...opts, offset, limit: opts.limit ?? 50 })
+      for (const item of page.items) {
+        if (seen.has(item.id)) continue
+        seen.add(item.id)
+        yield item
+      }
+      if (!page.hasMore) return
+      offset += page.items.length
+    }
+  }
+
+  /**
+   * A conversation's history: its active thread as ordered messages, and the whole tree for
+   * its branches. (Named apart from {@link ChatGPTAPI.getConversation}, which makes a
+   * conversation object.)
+   *
+   * @param conversationId - The conversation.
+   * @param opts - `timeoutMs`, `abortSignal`.
+   * @returns See {@link ConversationHistory}.
+   * @throws ChatGPTError `conversation_not_found` (404) for an unknown or deleted conversation.
+   *
+   * @example
+   * ```ts
+   * const { title, messages } = await api.getConversationHistory(conversationId)
+   * ```
+   */
+  async getConversationHistory(
+    conversationId: string,
+    opts: CallOptions = {}
+  ): Promise<ConversationHistory> {
+    assertRequiredUuid('conversationId', conversationId)
+    const answer = await this._backendJson<ConversationJSONResult>(
+      'GET',
+      `/conversation/${conversationId}`,
+      callOptions(opts)
+    )
+    return new ConversationHistory(answer, conversationId)
+  }
+
+  /**
+   * Renames a conversation.
+   *
+   * @param conversationId - The conversation.
+   * @param title - The new title (not blank).
+   * @param opts - `timeoutMs`, `abortSignal`.
+   * @throws ChatGPTError `conversation_not_found` for an unknown or deleted conversation.
+   */
+  async renameConversation(conversationId: string, title: string, opts: CallOptions = {}): Promise<void> {
+    assertRequiredUuid('conversationId', conversationId)
+    assertText('title', title)
+    const answer = await this._backendJson('PATCH', `/conversation/${conversationId}`, {
+      ...callOptions(opts),
+      body: { title }
+    })
+    assertSuccess(answer, 'the rename')
+  }
+
+  /**
+   * Deletes a conversation (`is_visible: false`): it leaves the list, and reading or continuing
+   * it then fails with `conversation_not_found`.
+   *
+   * @param conversationId - The conversation.
+   * @param opts - `timeoutMs`, `abortSignal`.
+   * @throws ChatGPTError `conversation_not_found` for an unknown or already deleted conversation.
+   */
+  async deleteConversation(conversationId: string, opts: CallOptions = {}): Promise<void> {
+    assertRequiredUuid('conversationId', conversationId)
+    const answer = await this._backendJson('PATCH', `/conversation/${conversationId}`, {
+      ...callOptions(opts),
+      body: { is_visible: false }
+    })
+    assertSuccess(answer, 'the deletion')
+  }
+
+  /**
+   * Deletes every conversation of the account.
+   *
+   * @param opts - `timeoutMs`, `abortSignal`.
+   * @throws ChatGPTError as any backend call fails.
+   */
+  async clearConversations(opts: CallOptions = {}): Promise<void> {
+    const answer = await this._backendJson('PATCH', '/conversations', {
+      ...callOptions(opts),
+      body: { is_visible: false }
+    })
+    assertSuccess(answer, 'clearing the conversations')
+  }
+
+  /**
+   * Has ChatGPT title a conversation from a message of it; the server stores the title too.
+   *
+   * @param conversationId - The conversation.
+   * @param messageId - The message to title it from (usually the first reply).
+   * @param opts - `model` (the client's by default), `timeoutMs`, `abortSignal`.
+   * @returns The new title.
+   * @throws ChatGPTError `conversation_not_found` for an unknown or deleted conversation.
+   */
+  async generateTitle(
+    conversationId: string,
+    messageId: string,
+    opts: CallOptions & { model?: string } = {}
+  ): Promise<string> {
+    assertRequiredUuid('conversationId', conversationId)
+    assertRequiredUuid('messageId', messageId)
+    const answer = await this._backendJson('POST', `/conversation/gen_title/${conversationId}`, {
+      ...callOptions(opts),
+      body: { message_id: messageId, model: this._modelFor(opts) }
+    })
+    return titleOf(answer)
+  }
+
+  /**
+   * The models the account may use; pass a `slug` as `model`.
+   *
+   * @param opts - `timeoutMs`, `abortSignal`.
+   * @returns The models (`slug`, `max_tokens`, `title`, …), unknown fields kept.
+   * @throws ChatGPTError as any backend call fails.
+   */
+  async getModels(opts: CallOptions = {}): Promise<Model[]> {
+    return modelsOf<Model>(await this._backendJson('GET', '/models', callOptions(opts)))
+  }
+
+  /**
+   * Asks the moderation endpoint whether a text is flagged or blocked.
+   *
+   * @param input - The text to check.
+   * @param opts - The conversation and message it belongs to, if any; `timeoutMs`, `abortSignal`.
+   * @returns `{ flagged, blocked, moderation_id }`.
+   * @throws ChatGPTError as any backend call fails.
+   *
+   * @example
+   * ```ts
+   * const { flagged } = await api.checkModeration(userInput)
+   * ```
+   */
+  async checkModeration(input: string, opts: ModerationOptions = {}): Promise<ModerationsJSONResult> {
+    const body = moderationBody(input, opts)
+    const answer = await this._backendJson<ModerationsJSONResult>('POST', '/moderations', {
+      ...callOptions(opts),
+      body
+    })
+    assertFields(answer, { flagged: 'boolean', blocked: 'boolean' }, 'moderation result')
+    return answer
+  }
+
+  /**
+   * Rates a reply, as the thumbs in the web app do.
+   *
+   * @param feedback - The conversation, the assistant message, `rating`, and optional `tags`
+   *   and `text`.
+   * @param opts - `timeoutMs`, `abortSignal`.
+   * @returns What the server recorded.
+   * @throws ChatGPTError `invalid_argument` for a bad rating or tag; `not_found` for an unknown
+   *   message.
+   */
+  async sendMessageFeedback(
+    feedback: MessageFeedback,
+    opts: CallOptions = {}
+  ): Promise<MessageFeedbackResult> {
+    const body = feedbackBody(feedback)
+    const answer = await this._backendJson<MessageFeedbackResult>(
+      'POST',
+      '/conversation/message_feedback',
+      { ...callOptions(opts), body }
+    )
+    assertFields(answer, {}, 'feedback result')
+    return answer
+  }
+
+  /**
+   * A plain message: validates, builds the `next` body, and sends it (with its continuations).
+   * @internal
+   */
+  protected async _sendNext(
+    message: string,
+    opts: SendMessageOptions,
+    onUpdate?: (text: string, state: ReplyState) => void
+  ): Promise<ChatGPTReply> {
     assertMessage(message)
     assertUuid('conversationId', opts.conversationId)
     assertUuid('parentMessageId', opts.parentMessageId)
-    const messageId = randomUUID()
+    assertUuid('messageId', opts.messageId)
+    const messageId = opts.messageId ?? randomUUID()
     const body = nextMessageBody({
       messageId,
       text: message,
       parentMessageId: opts.parentMessageId ?? randomUUID(),
       conversationId: opts.conversationId,
-      model: CHATGPT_API_DEFAULTS.model
+      model: this._modelFor(opts)
     })
-    return this._converse(body, opts, { parentMessageId: messageId })
+    return this._converseWithContinue(body, opts, { parentMessageId: messageId }, onUpdate)
+  }
+
+  /**
+   * {@link ChatGPTAPI._converse}, then continuations while the reply stops at the token limit
+   * (`opts.autoContinue`).
+   * @internal
+   */
+  protected _converseWithContinue(
+    body: ConversationJSONBody,
+    opts: SendMessageOptions,
+    ids: { parentMessageId: string },
+    onUpdate?: (text: string, state: ReplyState) => void
+  ): Promise<ChatGPTReply> {
+    return converseWithAutoContinue(
+      (...args) => this._converse(...args),
+      body,
+      opts,
+      ids,
+      onUpdate
+    )
+  }
+
+  /** The model of a call: its own, or the client's. @internal */
+  protected _modelFor(opts: { model?: string }): string {
+    return opts.model === undefined ? this._model : validModel('model', opts.model)
   }
 
   /**
@@ -296,6 +674,7 @@ export class ChatGPTAPI {
             })
           )
         )
+        call.touch() // the answer's headers count as a sign of life
 
         // Plain text is converted as the reply grows, so a long reply costs O(n), not O(n²).
         const toText = this._markdown ? undefined : new IncrementalMarkdownToText()
@@ -369,7 +748,9 @@ export class ChatGPTAPI {
         if (!decision.retry) throw error
         retries++
         this._log(`${what}: ${(error as ChatGPTError).code} (${(error as ChatGPTError).statusCode ?? 'no status'}); retry ${retries} of ${limit} in ${Math.round(decision.delayMs)} ms`)
+        call?.pauseIdle()
         await sleep(decision.delayMs, call?.signal)
+        call?.resumeIdle()
       }
     }
   }
@@ -515,6 +896,11 @@ export class ChatGPTAPI {
     if (error.stack) error.stack = this._clean(error.stack)
     return error
   }
+}
+
+/** Only the timeout and abort of a call's options, for a backend call. */
+function callOptions(opts: CallOptions): CallOptions {
+  return { timeoutMs: opts.timeoutMs, abortSignal: opts.abortSignal }
 }
 
 /** Drops `undefined` values so that they do not override the defaults. */

@@ -1,5 +1,13 @@
 import type { ChatGPTAPI } from './chatgpt-api.js'
-import type { SendConversationMessageOptions } from './types.js'
+import type { ConversationHistory } from './conversation-history.js'
+import { rollbackTarget } from './internal/tree-targets.js'
+import { assertPositiveCount, invalidArgument } from './internal/validate.js'
+import type {
+  CallOptions,
+  ChatGPTReply,
+  ConversationActionOptions,
+  SendConversationMessageOptions
+} from './types.js'
 
 /**
  * A conversation wrapper around the ChatGPTAPI. This allows you to send
@@ -7,8 +15,18 @@ import type { SendConversationMessageOptions } from './types.js'
  * manually pass the conversation ID and parent message ID for each message.
  *
  * The ids move forward only when a reply succeeded, so a failed or aborted message can simply be
- * sent again. Messages sent while another is still running wait for it, and each continues from
- * the reply before it.
+ * sent again. Calls made while another is still running — messages, regenerations, rollbacks —
+ * wait for it and run in order, each from where the one before it left the conversation.
+ *
+ * @example
+ * ```ts
+ * const chat = api.getConversation()
+ * await chat.sendMessage('Suggest a name for a cat')
+ * const other = await chat.regenerate()       // another answer to the same message
+ * await chat.rollback()                        // forget the last exchange…
+ * await chat.sendMessage('A name for a dog?')  // …and ask something else in its place
+ * const { messages } = await chat.history()
+ * ```
  */
 export class ChatGPTConversation {
   api: ChatGPTAPI
@@ -44,27 +62,130 @@ export class ChatGPTConversation {
    * for each message.
    *
    * @param message - The prompt message to send
-   * @param opts.onProgress - Optional callback which will be invoked every time the partial response is updated
-   * @param opts.onConversationResponse - Optional callback which will be invoked every time the partial response is updated with the full conversation response
-   * @param opts.abortSignal - Optional callback used to abort the underlying `fetch` call using an [AbortController](https://developer.mozilla.org/en-US/docs/Web/API/AbortController)
+   * @param opts - The options of a message (see {@link SendConversationMessageOptions}):
+   *   `onProgress`, invoked every time the partial response is updated; `onConversationResponse`,
+   *   invoked with every event of the stream; `abortSignal`, to abort the underlying `fetch` call
+   *   using an [AbortController](https://developer.mozilla.org/en-US/docs/Web/API/AbortController);
+   *   `timeoutMs`, `model`, `autoContinue`, …
    *
    * @returns The response from ChatGPT
    */
   sendMessage(message: string, opts: SendConversationMessageOptions = {}): Promise<string> {
-    const send = async () => {
+    return this._enqueue(async () => {
       const reply = await this.api.sendMessageDetailed(message, {
         ...opts,
         conversationId: this.conversationId,
         parentMessageId: this.parentMessageId
       })
-      if (reply.conversationId) this.conversationId = reply.conversationId
-      if (reply.messageId) this.parentMessageId = reply.messageId
+      this._advance(reply)
       return reply.text
+    })
+  }
+
+  /**
+   * Regenerates the last reply (see {@link ChatGPTAPI.regenerateReply}); the conversation then
+   * continues from the new one.
+   *
+   * @param opts - The options of a message (`model`, `onProgress`, `timeoutMs`, …).
+   * @returns The new reply with its ids.
+   * @throws ChatGPTError `invalid_argument` when the conversation has no reply to regenerate.
+   */
+  regenerate(opts: ConversationActionOptions = {}): Promise<ChatGPTReply> {
+    return this._enqueue(async () => {
+      const { conversationId, messageId } = this._lastReply('regenerate')
+      const reply = await this.api.regenerateReply({ ...opts, conversationId, messageId })
+      this._advance(reply)
+      return reply
+    })
+  }
+
+  /**
+   * Continues the last reply where it stopped at the model's token limit (see
+   * {@link ChatGPTAPI.continueReply}).
+   *
+   * @param opts - The options of a message (`model`, `onProgress`, `timeoutMs`, …).
+   * @returns The continued reply: the whole text, and whether it stopped again (`finishReason`).
+   * @throws ChatGPTError `invalid_argument` when the conversation has no reply to continue.
+   */
+  continue(opts: ConversationActionOptions = {}): Promise<ChatGPTReply> {
+    return this._enqueue(async () => {
+      const { conversationId, messageId } = this._lastReply('continue')
+      const reply = await this.api.continueReply({ ...opts, conversationId, messageId })
+      this._advance(reply)
+      return reply
+    })
+  }
+
+  /**
+   * Moves back `n` exchanges along the history: the next message forks from there, replacing
+   * the `n`-th last user message and what followed (as editing a message in the web app does).
+   * Nothing is deleted; the old branch stays in the tree.
+   *
+   * @param n - How many exchanges to go back.
+   * @param opts - `timeoutMs`, `abortSignal` of the history lookup.
+   * @throws ChatGPTError `invalid_argument` when `n` is not a whole number of 1 or more, the
+   *   conversation has not started, or it has fewer than `n` exchanges.
+   */
+  rollback(n = 1, opts: CallOptions = {}): Promise<void> {
+    try {
+      assertPositiveCount('n', n)
+    } catch (error) {
+      return Promise.reject(error)
     }
-    // Chained so that concurrent sends go out one after another, each answering the reply
-    // before it; a failure does not stop the ones queued behind it.
-    const result = this.tail.then(send, send)
+    return this._enqueue(async () => {
+      const conversationId = this._started('roll back')
+      const history = await this.api.getConversationHistory(conversationId, opts)
+      this.parentMessageId = rollbackTarget(
+        history.mapping,
+        this.parentMessageId ?? history.currentNode,
+        n
+      )
+    })
+  }
+
+  /**
+   * The conversation's history as this object sees it: the thread that ends at its
+   * `parentMessageId` (after a {@link ChatGPTConversation.rollback}, without the exchanges
+   * rolled back), with the whole tree (see {@link ConversationHistory}).
+   *
+   * @param opts - `timeoutMs`, `abortSignal`.
+   * @returns The history.
+   * @throws ChatGPTError `invalid_argument` when the conversation has not started.
+   */
+  history(opts: CallOptions = {}): Promise<ConversationHistory> {
+    return this._enqueue(async () => {
+      const history = await this.api.getConversationHistory(this._started('read'), opts)
+      const at = this.parentMessageId
+      return at !== undefined && Object.hasOwn(history.mapping, at) ? history.at(at) : history
+    })
+  }
+
+  /**
+   * Runs `task` after every call queued before it, whether they succeeded or not, so that each
+   * starts from the ids the previous one left.
+   */
+  private _enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task, task)
     this.tail = result.catch(() => {})
     return result
+  }
+
+  /** Moves the ids forward to a reply that succeeded. */
+  private _advance(reply: ChatGPTReply): void {
+    if (reply.conversationId) this.conversationId = reply.conversationId
+    if (reply.messageId) this.parentMessageId = reply.messageId
+  }
+
+  private _started(what: string): string {
+    if (!this.conversationId) {
+      throw invalidArgument(`cannot ${what} a conversation that has no messages yet`)
+    }
+    return this.conversationId
+  }
+
+  private _lastReply(what: string): { conversationId: string; messageId: string } {
+    const conversationId = this._started(what)
+    if (!this.parentMessageId) throw invalidArgument(`there is no reply to ${what}`)
+    return { conversationId, messageId: this.parentMessageId }
   }
 }

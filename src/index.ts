@@ -1,5 +1,7 @@
 export { ChatGPTAPI, CHATGPT_API_DEFAULTS, type ChatGPTAPIOptions } from './chatgpt-api.js'
 export { ChatGPTConversation } from './chatgpt-conversation.js'
+export { ChatGPTMessageStream, type ChatGPTStreamUpdate } from './chatgpt-message-stream.js'
+export { ConversationHistory } from './conversation-history.js'
 export { ChatGPTError, type ChatGPTErrorCode, type ChatGPTErrorOptions } from './errors.js'
 export { markdownToText, IncrementalMarkdownToText } from './markdown.js'
 export type * from './types.js'

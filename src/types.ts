@@ -225,6 +225,24 @@ export type SendMessageOptions = {
   /** Aborts the call; it then rejects with the signal's `reason`. */
   abortSignal?: AbortSignal
   /**
+   * The model to answer with (a slug from {@link ChatGPTAPI.getModels}).
+   * @defaultValue the client's `model` option, itself `'text-davinci-002-render'` by default
+   */
+  model?: string
+  /**
+   * The id (a UUID) of the user message this call sends, e.g. to refer to it later or to resend
+   * the same message after a failure.
+   * @defaultValue a random UUID
+   */
+  messageId?: string
+  /**
+   * When the reply stops at the model's token limit (`finishReason: 'max_tokens'`), continue it
+   * (`action: 'continue'`) up to this many times. `onProgress` and streams see the text keep
+   * growing across continuations, the result is the whole text, and `timeoutMs` bounds them all.
+   * @defaultValue `0` (never)
+   */
+  autoContinue?: number
+  /**
    * Retries for this call, overriding the client's `maxRetries` (see {@link ChatGPTAPIOptions}).
    */
   maxRetries?: number
@@ -250,4 +268,161 @@ export type ChatGPTReply = {
   model?: string
   /** Why the reply ended: `'stop'`, `'max_tokens'`, … when the server said. */
   finishReason?: string
+}
+
+/** Timeout and abort of one call to the backend. */
+export type CallOptions = {
+  /**
+   * Rejects with code `'timeout'` when the call takes longer; the request is aborted.
+   * @defaultValue no timeout
+   */
+  timeoutMs?: number
+  /** Aborts the call; it then rejects with the signal's `reason`. */
+  abortSignal?: AbortSignal
+}
+
+/**
+ * Options of {@link ChatGPTAPI.regenerateReply} and {@link ChatGPTAPI.continueReply}: which
+ * assistant message, and the options of a message (model, callbacks, timeout, abort, …).
+ */
+export type ReplyActionOptions = Omit<
+  SendMessageOptions,
+  'conversationId' | 'parentMessageId' | 'messageId'
+> & {
+  /** The conversation of the reply. */
+  conversationId: string
+  /** The id of the assistant message to regenerate or continue. */
+  messageId: string
+}
+
+/** Options of {@link ChatGPTConversation.regenerate} and {@link ChatGPTConversation.continue}. */
+export type ConversationActionOptions = Omit<
+  SendMessageOptions,
+  'conversationId' | 'parentMessageId' | 'messageId'
+>
+
+/** Options of {@link ChatGPTAPI.listConversations} and {@link ChatGPTAPI.iterateConversations}. */
+export type ListConversationsOptions = CallOptions & {
+  /**
+   * How many conversations to skip, most recently updated first.
+   * @defaultValue `0`
+   */
+  offset?: number
+  /**
+   * How many conversations a page holds at most (the server may cap it).
+   * @defaultValue `20` for a page; `50` per request when iterating
+   */
+  limit?: number
+  /** Sent as `order=updated` when given (the web app's own order). */
+  order?: 'updated'
+}
+
+/** `GET {backendApiBaseUrl}/conversations` answer. Unknown fields are kept. */
+export type ConversationsJSONResult = {
+  items: ConversationItemJSON[]
+  total: number
+  limit: number
+  offset: number
+  has_missing_conversations?: boolean
+  [key: string]: unknown
+}
+
+/** One conversation in a {@link ConversationsJSONResult}. */
+export type ConversationItemJSON = {
+  id: string
+  title: string
+  /** ISO date */
+  create_time: string
+  /** ISO date */
+  update_time: string
+  [key: string]: unknown
+}
+
+/** `GET {backendApiBaseUrl}/conversation/{id}` answer: the whole conversation tree. */
+export type ConversationJSONResult = {
+  title: string
+  /** Unix seconds */
+  create_time: number
+  /** Unix seconds */
+  update_time: number
+  /** Every node of the tree by id; the root node has no message and no parent. */
+  mapping: Record<string, ConversationNodeJSON>
+  moderation_results?: unknown[]
+  /** The node the active thread ends at. */
+  current_node: string
+  conversation_id: string
+  [key: string]: unknown
+}
+
+/** A node of a conversation tree. */
+export type ConversationNodeJSON = {
+  id: string
+  message?: Message | null
+  parent?: string | null
+  children: string[]
+  [key: string]: unknown
+}
+
+/** One conversation of the account, as {@link ChatGPTAPI.listConversations} lists it. */
+export type ConversationSummary = {
+  /** The conversation id. */
+  id: string
+  title: string
+  /** When it was created, when the server said. */
+  createTime?: Date
+  /** When it last changed, when the server said. */
+  updateTime?: Date
+}
+
+/** One page of {@link ChatGPTAPI.listConversations}. */
+export type ConversationsPage = {
+  /** The conversations of the page, most recently updated first. */
+  items: ConversationSummary[]
+  /** How many conversations the account has. */
+  total: number
+  /** The page size the server applied. */
+  limit: number
+  /** How many conversations come before this page. */
+  offset: number
+  /** Whether pages follow: `offset + items.length < total`. */
+  hasMore: boolean
+}
+
+/** A user or assistant message of a conversation, as {@link ConversationHistory} gives it. */
+export type HistoryMessage = {
+  /** The message id. */
+  id: string
+  role: 'user' | 'assistant'
+  /** The message text (markdown, as ChatGPT wrote it). */
+  text: string
+  /**
+   * The node it hangs under in the tree: for a reply, the user message it answers; for a user
+   * message, the reply before it — or a node that is not in `messages` (the root, a hidden
+   * system message) at the start of a conversation.
+   */
+  parentId: string | undefined
+  /** When it was written, when the server said. */
+  createTime: Date | undefined
+  /** The model that wrote a reply, when the server said. */
+  model?: string
+  /** Why a reply ended (`'stop'`, `'max_tokens'`, …), when the server said. */
+  finishReason?: string
+}
+
+/** The feedback {@link ChatGPTAPI.sendMessageFeedback} sends on a reply. */
+export type MessageFeedback = {
+  conversationId: string
+  /** The assistant message rated. */
+  messageId: string
+  rating: MessageFeedbackRating
+  tags?: MessageFeedbackTags[]
+  text?: string
+}
+
+/** Options of {@link ChatGPTAPI.checkModeration}. */
+export type ModerationOptions = CallOptions & {
+  /** The conversation the input belongs to, if any. */
+  conversationId?: string
+  /** The message the input is, if any. */
+  messageId?: string
 }

@@ -190,6 +190,13 @@ describe('idle timeout', () => {
     await until(() => backend.inFlight === 0, 'the request to be aborted')
   })
 
+  it('does not count a retry backoff as silence', async () => {
+    const { backend, api } = await setup({ reply: () => 'ok' }, { idleTimeoutMs: 300 })
+    backend.fault({ type: 'status', status: 429, body: { detail: 'slow down' }, headers: { 'retry-after-ms': '450' } })
+    expect(await api.sendMessage('Hi')).toBe('ok')
+    expect(conversationRequests(backend)).toBe(2)
+  })
+
   it('does not fire while bytes keep arriving', async () => {
     const { api } = await setup({ eventDelayMs: 30, reply: () => 'one two three four five six seven eight nine ten' }, { idleTimeoutMs: 150 })
     expect(await api.sendMessage('Hi')).toBe('one two three four five six seven eight nine ten')

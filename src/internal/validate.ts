@@ -63,3 +63,36 @@ export function assertCount(name: string, value: unknown): void {
     throw invalid(`${name} must be a whole number, 0 or more`)
   }
 }
+
+/** A UUID that must be present. */
+export function assertRequiredUuid(name: string, value: unknown): asserts value is string {
+  if (value === undefined || value === null || value === '') throw invalid(`${name} is required`)
+  assertUuid(name, value)
+}
+
+/** A model slug: it goes into a JSON body, but a newline or a megabyte in it is never meant. */
+export function validModel(name: string, value: unknown): string {
+  if (typeof value !== 'string' || value.trim() === '' || value.length > 200 || /[\x00-\x1f\x7f]/.test(value)) {
+    throw invalid(`${name} must be a model slug: a non-empty single-line string`)
+  }
+  return value
+}
+
+/** A whole number of things, 1 or more (a page size, how far to go back). */
+export function assertPositiveCount(name: string, value: unknown): void {
+  if (value === undefined) return
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw invalid(`${name} must be a whole number, 1 or more`)
+  }
+}
+
+/** A string that must not be blank (a title, a prompt to moderate). */
+export function assertText(name: string, value: unknown, allowEmpty = false): asserts value is string {
+  if (typeof value !== 'string') throw invalid(`${name} must be a string`)
+  if (!allowEmpty && value.trim() === '') throw invalid(`${name} must not be empty`)
+}
+
+/** An `invalid_argument` error for checks that need more than a value (state, a history). */
+export function invalidArgument(message: string): ChatGPTError {
+  return invalid(message)
+}
