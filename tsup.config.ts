@@ -3,7 +3,9 @@ import { defineConfig } from 'tsup'
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
-    'testing/index': 'src/testing/index.ts'
+    'testing/index': 'src/testing/index.ts',
+    // The `chatgpt` command (package.json "bin"); its shebang comes from src/cli/index.ts.
+    'cli/index': 'src/cli/index.ts'
   },
   outDir: 'build',
   format: ['esm', 'cjs'],

@@ -1,0 +1,399 @@
+/**
+ * Markdown for the terminal, rendered while it streams in.
+ *
+ * The approach: output is append-only, so nothing printed is ever taken back, and streamed output
+ * is exactly what rendering the finished text at once gives (the tests check this for every way
+ * of cutting the text). Text is printed as soon as its rendering is settled; what could still
+ * change is held back until the characters that decide it arrive:
+ *
+ * - the start of a line, until its kind is known (`#` heading, `- ` bullet, `1. ` item, `> `
+ *   quote, a code fence, a rule, a table row); rules, fences and table rows are printed whole;
+ * - an inline marker (`**`, `*`, `_`, `~~`, `` ` ``, `[`, `<`), until it closes on the same line,
+ *   or the line ends without it closing (then it prints as written).
+ *
+ * So plain words stream token by token, and a styled span appears when it closes. One source line
+ * is one output line; a line is read on its own (emphasis does not span lines).
+ *
+ * What it renders: headings (bold, coloured; `#` kept without colour), emphasis, strikethrough,
+ * inline code, links (text, then the address dimmed), bullets (`•`, `◦`, `▪` by depth), task
+ * boxes, numbered items, quotes (`│`), rules, tables (dim separators), and code blocks set apart
+ * by a frame (`┌─ lang`, `│ `, `└─`) with their content verbatim. Without colour only the block
+ * structure changes (bullets, frames, rules); inline markup stays as written, which is how plain
+ * markdown is meant to be read. Control characters from the text (escape sequences a reply could
+ * carry) are dropped, so a reply cannot drive the terminal.
+ */
+import { ansi, noStyle } from './ansi.js'
+
+export type RenderOptions = {
+  /** Colour and text attributes. */
+  color: boolean
+  /** Terminal columns; rules are drawn at most this wide. @defaultValue 80 */
+  width?: number
+}
+
+type Kind =
+  | { type: 'text'; prefix: string; style?: (text: string) => string }
+  | { type: 'code' }
+  | { type: 'whole' }
+
+/** A line whose kind is not known yet. */
+const HOLD = undefined
+
+/**
+ * Renders a reply that streams in as cumulative markdown (each update is the whole text so far).
+ *
+ * @example
+ * ```ts
+ * const md = new MarkdownStream({ color: true })
+ * stream.on('text', (text) => process.stdout.write(md.write(text)))
+ * process.stdout.write(md.end())
+ * ```
+ */
+export class MarkdownStream {
+  private source = ''
+  /** Where the current line starts in `source`. */
+  private lineStart = 0
+  /** The current line's kind, once known, and how much of it is printed. */
+  private kind: Kind | undefined
+  private cursor = 0
+  /** The open code fence: its character and length. */
+  private fence: { char: string; length: number } | undefined
+  private readonly s: typeof ansi
+  private readonly color: boolean
+  private readonly width: number
+
+  constructor(options: RenderOptions) {
+    this.color = options.color
+    this.s = options.color ? ansi : noStyle
+    this.width = Math.max(10, Math.min(options.width ?? 80, 80))
+  }
+
+  /**
+   * Takes the whole text so far (it must extend the previous one) and returns what to print now.
+   */
+  write(text: string): string {
+    this.source = text
+    let out = ''
+    for (;;) {
+      const newline = this.source.indexOf('\n', this.lineStart)
+      const complete = newline !== -1
+      const line = sanitize(this.source.slice(this.lineStart, complete ? newline : undefined))
+      out += this.advance(line, complete)
+      if (!complete) return out
+      out += '\n'
+      this.lineStart = newline + 1
+      this.kind = undefined
+      this.cursor = 0
+    }
+  }
+
+  /** The text is finished: returns the rest of it (the last line, if it had no newline). */
+  end(): string {
+    const line = sanitize(this.source.slice(this.lineStart))
+    const out = line === '' && this.kind === undefined ? '' : this.advance(line, true)
+    this.lineStart = this.source.length
+    this.kind = undefined
+    this.cursor = 0
+    return out
+  }
+
+  /** Prints what is settled of the current line. */
+  private advance(line: string, complete: boolean): string {
+    let out = ''
+    if (!this.kind) {
+      const kind = this.fence ? this.classifyInFence(line, complete) : this.classify(line, complete)
+      if (!kind) return ''
+      this.kind = kind.kind
+      this.cursor = kind.contentStart
+      if (kind.kind.type === 'whole') {
+        this.cursor = line.length
+        return kind.render!()
+      }
+      if (kind.kind.type === 'text') out += kind.kind.prefix
+      if (kind.kind.type === 'code') out += this.s.dim('│ ')
+    }
+    const kind = this.kind
+    if (kind.type === 'code') {
+      out += line.slice(this.cursor)
+      this.cursor = line.length
+    } else if (kind.type === 'text') {
+      const { text, next } = this.inline(line, this.cursor, complete)
+      out += kind.style ? kind.style(text) : text
+      this.cursor = next
+    }
+    return out
+  }
+
+  /** The kind of a line inside a code block: a code line, or the closing fence. */
+  private classifyInFence(line: string, complete: boolean): Classified | undefined {
+    const fence = this.fence!
+    const closing = new RegExp(`^ {0,3}(\\${fence.char}*)( *)$`).exec(line)
+    if (closing) {
+      if (!complete) return HOLD
+      if (closing[1].length >= fence.length) {
+        return this.whole(() => {
+          this.fence = undefined
+          return this.s.dim('└─')
+        })
+      }
+    }
+    return { kind: { type: 'code' }, contentStart: 0 }
+  }
+
+  /** The kind of a line outside code blocks, or HOLD while the start does not tell yet. */
+  private classify(line: string, complete: boolean): Classified | undefined {
+    const indent = /^[ \t]*/.exec(line)![0]
+    const rest = line.slice(indent.length)
+    const shownIndent = indent.replace(/\t/g, '    ')
+    const text = (prefix: string, contentStart: number, style?: (t: string) => string): Classified => ({
+      kind: { type: 'text', prefix, style },
+      contentStart
+    })
+    if (rest === '') return complete ? text(shownIndent, line.length) : HOLD
+    const s = this.s
+    const first = rest[0]
+
+    if (first === '#') {
+      const heading = /^(#{1,6})(?: +|$)/.exec(rest)
+      if (!heading) return text(shownIndent, indent.length)
+      if (!complete && heading[0] === rest) return HOLD // `##` may go on to `###` or `##x`
+      const level = heading[1].length
+      const style =
+        level === 1 ? (t: string) => s.bold(s.underline(s.magenta(t))) : (t: string) => s.bold(s.magenta(t))
+      const marks = this.color ? '' : heading[1] + ' '
+      return text(shownIndent + marks, indent.length + heading[0].length, style)
+    }
+
+    if (first === '`' || first === '~') {
+      const run = /^(`+|~+)/.exec(rest)![0]
+      if (!complete && run === rest) return HOLD
+      if (run.length >= 3 && !(first === '`' && rest.slice(run.length).includes('`'))) {
+        if (!complete) return HOLD
+        return this.whole(() => {
+          this.fence = { char: first, length: run.length }
+          const lang = rest.slice(run.length).trim()
+          return s.dim(lang ? `┌─ ${lang}` : '┌─')
+        })
+      }
+      return text(shownIndent, indent.length)
+    }
+
+    if (first === '-' || first === '*' || first === '_' || first === '+') {
+      if (rest.length === 1 && !complete) return HOLD
+      const second = rest[1]
+      if (first !== '_' && second === ' ') {
+        const content = rest.slice(2)
+        const task = /^\[([ xX])\](?: |$)/.exec(content)
+        if (!complete && (task === null ? /^(\[[ xX]?\]?)?$/.test(content) : task[0] === content)) return HOLD
+        const depth = Math.floor(shownIndent.length / 2)
+        const bullet = s.cyan(['•', '◦', '▪'][depth % 3])
+        if (task) {
+          const box = task[1] === ' ' ? '☐' : s.green('☑')
+          return text(`${shownIndent}${bullet} ${box} `, indent.length + 2 + task[0].length)
+        }
+        return text(`${shownIndent}${bullet} `, indent.length + 2)
+      }
+      if (/^([-*_])( *\1)* *$/.test(rest)) {
+        if (!complete) return HOLD
+        if (rest.replace(/ /g, '').length >= 3) return this.whole(() => s.dim('─'.repeat(this.width)))
+      }
+      return text(shownIndent, indent.length)
+    }
+
+    if (first === '=' && /^=+ *$/.test(rest)) {
+      if (!complete) return HOLD
+      return this.whole(() => s.dim('═'.repeat(this.width)))
+    }
+
+    if (first === '>') {
+      const marker = /^> ?/.exec(rest)![0]
+      if (!complete && marker === rest) return HOLD
+      return text(shownIndent + s.dim('│ '), indent.length + marker.length, (t) => s.italic(t))
+    }
+
+    if (first >= '0' && first <= '9') {
+      if (!complete && /^\d{1,9}[.)]?$/.test(rest)) return HOLD
+      const item = /^(\d{1,9}[.)])(?: +|$)/.exec(rest)
+      if (item && !complete && item[0] === rest) return HOLD
+      if (item) return text(`${shownIndent}${s.bold(item[1])} `, indent.length + item[0].length)
+      return text(shownIndent, indent.length)
+    }
+
+    if (first === '|') {
+      if (!complete) return HOLD
+      return this.whole(() => shownIndent + this.tableRow(rest))
+    }
+
+    return text(shownIndent, indent.length)
+  }
+
+  private whole(render: () => string): Classified {
+    return { kind: { type: 'whole' }, contentStart: 0, render }
+  }
+
+  private tableRow(row: string): string {
+    if (/^\|?( *:?-+:? *\|)+ *(:?-+:?)? *$/.test(row)) return this.s.dim(row)
+    return row
+      .split('|')
+      .map((cell) => this.inline(cell, 0, true).text)
+      .join(this.s.dim('|'))
+  }
+
+  /**
+   * Renders `line` from `from` as far as it is settled: `next` is where it stopped (the start of
+   * a marker whose closing is not there yet), or the line's end.
+   */
+  private inline(line: string, from: number, complete: boolean): { text: string; next: number } {
+    if (!this.color) return { text: line.slice(from), next: line.length }
+    let out = ''
+    let plain = from
+    let i = from
+    while (i < line.length) {
+      if (!SPECIAL.has(line[i])) {
+        i++
+        continue
+      }
+      const span = this.span(line, i, complete)
+      if (span === HOLD) return { text: out + line.slice(plain, i), next: i }
+      if (span === LITERAL) {
+        i++
+        continue
+      }
+      out += line.slice(plain, i) + span.text
+      i = plain = span.end
+    }
+    return { text: out + line.slice(plain), next: line.length }
+  }
+
+  /** The styled span starting at `i`, LITERAL if the character is just text, HOLD if unknown yet. */
+  private span(line: string, i: number, complete: boolean): Span | typeof LITERAL | typeof HOLD {
+    const s = this.s
+    const c = line[i]
+    const inner = (text: string) => this.inline(text, 0, true).text
+    switch (c) {
+      case '\\': {
+        if (i + 1 >= line.length) return complete ? LITERAL : HOLD
+        return PUNCTUATION.test(line[i + 1]) ? { text: line[i + 1], end: i + 2 } : LITERAL
+      }
+      case '`': {
+        const n = runLength(line, i, '`')
+        if (i + n >= line.length && !complete) return HOLD
+        const close = findRun(line, i + n, '`', n, complete)
+        if (close === HOLD) return HOLD
+        if (close === -1) return complete ? { text: line.slice(i, i + n), end: i + n } : HOLD
+        let code = line.slice(i + n, close)
+        if (code.length > 2 && code.startsWith(' ') && code.endsWith(' ')) code = code.slice(1, -1)
+        return { text: s.cyan(code), end: close + n }
+      }
+      case '*':
+      case '_':
+      case '~': {
+        const n = runLength(line, i, c)
+        if (i + n >= line.length) return complete ? { text: line.slice(i), end: line.length } : HOLD
+        const literal = { text: line.slice(i, i + n), end: i + n }
+        if (c === '~' && n !== 2) return literal
+        if (/\s/.test(line[i + n])) return literal
+        if (c === '_' && i > 0 && /[\p{L}\p{N}]/u.test(line[i - 1])) return literal
+        const size = Math.min(n, 3)
+        const close = findCloser(line, i + size, c, size, complete)
+        if (close === HOLD) return HOLD
+        if (close === -1) return complete ? literal : HOLD
+        // An opening run longer than 3: the extra markers are part of the styled text.
+        const body = inner(line.slice(i + size, close))
+        const styled =
+          c === '~' ? s.strike(body) : size === 1 ? s.italic(body) : size === 2 ? s.bold(body) : s.bold(s.italic(body))
+        return { text: styled, end: close + size }
+      }
+      case '!':
+      case '[': {
+        const open = c === '!' ? i + 1 : i
+        if (c === '!') {
+          if (open >= line.length) return complete ? LITERAL : HOLD
+          if (line[open] !== '[') return LITERAL
+        }
+        const close = line.indexOf(']', open + 1)
+        if (close === -1) return complete ? LITERAL : HOLD
+        if (close + 1 >= line.length) return complete ? LITERAL : HOLD
+        if (line[close + 1] !== '(') return LITERAL
+        const end = line.indexOf(')', close + 2)
+        if (end === -1) return complete ? LITERAL : HOLD
+        const label = line.slice(open + 1, close)
+        const url = line.slice(close + 2, end).trim()
+        if (c === '!') return { text: s.dim(`[image: ${label}]`), end: end + 1 }
+        const shown = inner(label)
+        return { text: label === url ? s.underline(shown) : `${s.underline(shown)} ${s.dim(`(${url})`)}`, end: end + 1 }
+      }
+      case '<': {
+        const rest = line.slice(i)
+        const link = /^<(https?:\/\/[^\s<>]+)>/.exec(rest)
+        if (link) return { text: s.underline(link[1]), end: i + link[0].length }
+        if (!complete && /^<[a-z]*:?\/?\/?[^\s<>]*$/i.test(rest)) return HOLD
+        return LITERAL
+      }
+      default:
+        return LITERAL
+    }
+  }
+}
+
+/** A line's kind, where its content starts, and for whole lines how they print. */
+type Classified = { kind: Kind; contentStart: number; render?: () => string }
+type Span = { text: string; end: number }
+
+const LITERAL = Symbol('literal')
+const SPECIAL = new Set(['\\', '`', '*', '_', '~', '[', '!', '<'])
+const PUNCTUATION = /[!-/:-@[-`{-~]/
+
+function runLength(line: string, i: number, char: string): number {
+  let n = 0
+  while (line[i + n] === char) n++
+  return n
+}
+
+/** The next run of exactly `n` `char`s from `from`; HOLD if a run at the end could still grow. */
+function findRun(line: string, from: number, char: string, n: number, complete: boolean): number | typeof HOLD {
+  let j = line.indexOf(char, from)
+  while (j !== -1) {
+    const length = runLength(line, j, char)
+    if (j + length >= line.length && !complete) return HOLD
+    if (length === n) return j
+    j = line.indexOf(char, j + length)
+  }
+  return -1
+}
+
+/**
+ * The closing emphasis marker: `size` `char`s after a non-space, not followed by the same char
+ * (nor, for `_`, by a letter or digit). HOLD when the candidate sits at the end of an unfinished
+ * line, where the next character would decide.
+ */
+function findCloser(line: string, from: number, char: string, size: number, complete: boolean): number | typeof HOLD {
+  let j = line.indexOf(char, from)
+  while (j !== -1) {
+    const length = runLength(line, j, char)
+    if (j + length >= line.length && !complete) return HOLD
+    const after = line[j + length]
+    if (
+      length === size &&
+      j > from &&
+      !/\s/.test(line[j - 1]) &&
+      !(char === '_' && after !== undefined && /[\p{L}\p{N}]/u.test(after))
+    ) {
+      return j
+    }
+    j = line.indexOf(char, j + length)
+  }
+  return -1
+}
+
+/** Drops control characters (escape sequences included); keeps tabs. */
+function sanitize(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f]/g, '')
+}
+
+/** Renders a whole markdown text at once (the same output as streaming it). */
+export function renderMarkdown(text: string, options: RenderOptions): string {
+  const stream = new MarkdownStream(options)
+  return stream.write(text) + stream.end()
+}

@@ -1,0 +1,86 @@
+/**
+ * Prints a reply as it streams in, in one of three forms:
+ *
+ * - `raw`: the markdown as ChatGPT writes it, each new piece as it arrives (stdout is not a
+ *   terminal: what a pipe or file wants);
+ * - `render`: markdown rendered for the terminal (see `render-markdown.ts`);
+ * - `plain`: plain text (`--plain`), via the library's `IncrementalMarkdownToText`. A line's
+ *   plain text is only final once the line ends (`**bol` becomes `bold` when the markup closes),
+ *   so plain output streams line by line.
+ *
+ * Updates carry the whole reply so far. The printer always ends the reply with a newline.
+ */
+import { IncrementalMarkdownToText } from '../index.js'
+import { MarkdownStream } from './render-markdown.js'
+
+export type PrintMode = 'raw' | 'render' | 'plain'
+
+export class ReplyPrinter {
+  private printed = 0
+  private lastChar = '\n'
+  private readonly markdown: MarkdownStream | undefined
+  private readonly plain: IncrementalMarkdownToText | undefined
+  /** Text the reply starts with that is already on screen (a continued reply): not printed. */
+  private readonly skip: string
+  /** True once anything was printed. */
+  started = false
+
+  constructor(
+    private readonly write: (text: string) => void,
+    readonly mode: PrintMode,
+    options: { color: boolean; width?: number; skip?: string }
+  ) {
+    this.skip = options.skip ?? ''
+    if (mode === 'render') this.markdown = new MarkdownStream(options)
+    if (mode === 'plain') this.plain = new IncrementalMarkdownToText()
+  }
+
+  /** The reply so far. */
+  update(whole: string): void {
+    if (this.skip && !whole.startsWith(this.skip)) return
+    const text = this.unskipped(whole)
+    if (this.markdown) return this.emit(this.markdown.write(text))
+    if (this.plain) {
+      const converted = this.plain.update(text)
+      const settled = converted.lastIndexOf('\n') + 1
+      if (settled > this.printed) this.emitFrom(converted, settled)
+      return
+    }
+    this.emitFrom(text, text.length)
+  }
+
+  /** The final reply: prints what is left, and a newline if the reply did not end with one. */
+  finish(whole: string): void {
+    const text = whole.startsWith(this.skip) ? this.unskipped(whole) : whole
+    if (this.markdown) {
+      this.emit(this.markdown.write(text) + this.markdown.end())
+    } else {
+      const final = this.plain ? this.plain.update(text) : text
+      this.emitFrom(final, final.length)
+    }
+    this.end()
+  }
+
+  /** Ends the output with a newline if needed (after an interrupted or failed reply too). */
+  end(): void {
+    if (this.started && this.lastChar !== '\n') this.emit('\n')
+  }
+
+  /** The text after the part already shown; a continuation starts on a fresh line, not after blank ones. */
+  private unskipped(whole: string): string {
+    return this.skip ? whole.slice(this.skip.length).replace(/^\n+/, '') : whole
+  }
+
+  private emitFrom(text: string, end: number): void {
+    const piece = text.slice(this.printed, end)
+    this.printed = Math.max(this.printed, end)
+    this.emit(piece)
+  }
+
+  private emit(piece: string): void {
+    if (piece === '') return
+    this.started = true
+    this.lastChar = piece[piece.length - 1]
+    this.write(piece)
+  }
+}

@@ -1,0 +1,173 @@
+import { describe, expect, it } from 'vitest'
+
+import { stripAnsi } from '../src/cli/ansi.js'
+import { MarkdownStream, renderMarkdown } from '../src/cli/render-markdown.js'
+import { defaultReply } from '../src/testing/index.js'
+
+const SAMPLES = [
+  defaultReply('show me some code please'),
+  [
+    '# Title',
+    '',
+    'Some **bold**, *italic*, _under_ score, snake_case_name, ~~gone~~, `code` and ``a ` tick``.',
+    'A [link](https://example.com) and <https://example.org>, an ![image](x.png), 2 * 3 = 6, a < b.',
+    '',
+    '## Steps',
+    '',
+    '1. first',
+    '2) second with **bold',
+    '10. tenth',
+    '',
+    '- bullet',
+    '  - nested *item*',
+    '    - deeper',
+    '- [ ] todo',
+    '- [x] done',
+    '* star',
+    '+ plus',
+    '',
+    '> a quote with `code`',
+    '>',
+    '',
+    '---',
+    '***',
+    '___',
+    '',
+    '| a | b |',
+    '| --- | :-: |',
+    '| **x** | y |',
+    '',
+    '```python',
+    'def f(x):',
+    '    return x * 2  # **not bold**',
+    '``',
+    '```',
+    '',
+    '~~~',
+    'tilde fence',
+    '~~~',
+    '',
+    'Setext',
+    '======',
+    '',
+    'escaped \\*stars\\* and a trailing \\',
+    '***bold italic*** and ****four****',
+    'Ünïcödé — café ☕ 🚀 日本語',
+    'line with \x1b[31mescape\x1b[0m codes',
+    '#notaheading',
+    '#######  seven',
+    '   ## indented heading',
+    '    code-ish indented',
+    'ends without newline **open'
+  ].join('\n'),
+  '```\nunterminated code\n',
+  '*',
+  '-',
+  '1.',
+  '##',
+  '``` js\n``\n`````\n```',
+  'a\r\nb\r\n'
+]
+
+/** Deterministic pseudo-random cuts, so a failure can be reproduced. */
+function* cuts(text: string, seed: number): Generator<number> {
+  let state = seed
+  let at = 0
+  while (at < text.length) {
+    state = (state * 1103515245 + 12345) % 2 ** 31
+    at += 1 + (state % 7)
+    yield Math.min(at, text.length)
+  }
+}
+
+/**
+ * What a terminal shows: each character with the attributes in force (bold, dim, italic,
+ * underline, strike, colour), so that outputs that differ only in how they switch styles compare
+ * equal.
+ */
+function screen(output: string): string {
+  const state = { bold: false, dim: false, italic: false, underline: false, strike: false, fg: 39 }
+  let result = ''
+  let lastKey = ''
+  for (const part of output.split(/(\x1b\[[0-9;]*m)/)) {
+    const sgr = /^\x1b\[([0-9;]*)m$/.exec(part)
+    if (sgr) {
+      for (const code of sgr[1].split(';').map(Number)) {
+        if (code === 0) Object.assign(state, { bold: false, dim: false, italic: false, underline: false, strike: false, fg: 39 })
+        else if (code === 1) state.bold = true
+        else if (code === 2) state.dim = true
+        else if (code === 22) state.bold = state.dim = false
+        else if (code === 3 || code === 23) state.italic = code === 3
+        else if (code === 4 || code === 24) state.underline = code === 4
+        else if (code === 9 || code === 29) state.strike = code === 9
+        else if ((code >= 30 && code <= 37) || code === 39) state.fg = code
+      }
+      continue
+    }
+    for (const char of part) {
+      const key = char === '\n' ? '' : `${+state.bold}${+state.dim}${+state.italic}${+state.underline}${+state.strike}${state.fg}`
+      if (key !== lastKey) result += `{${key}}`
+      lastKey = key
+      result += char
+    }
+  }
+  return result
+}
+
+function streamed(text: string, color: boolean, positions: Iterable<number>): string {
+  const stream = new MarkdownStream({ color })
+  let out = ''
+  for (const at of positions) out += stream.write(text.slice(0, at))
+  return out + stream.end()
+}
+
+describe('terminal markdown', () => {
+  for (const color of [true, false]) {
+    it(`streams exactly what rendering the whole text gives (${color ? 'colour' : 'no colour'})`, () => {
+      for (const sample of SAMPLES) {
+        const whole = screen(renderMarkdown(sample, { color }))
+        // every single character, then random cuts
+        const everyChar = Array.from({ length: sample.length }, (_, i) => i + 1)
+        expect(screen(streamed(sample, color, everyChar))).toBe(whole)
+        for (let seed = 1; seed <= 20; seed++) {
+          expect(screen(streamed(sample, color, cuts(sample, seed)))).toBe(whole)
+        }
+      }
+    })
+  }
+
+  it('renders headings, emphasis, lists, quotes, rules and code blocks readably', () => {
+    const out = renderMarkdown(SAMPLES[1], { color: true, width: 20 })
+    const lines = out.split('\n')
+    const plain = stripAnsi(out).split('\n')
+    expect(plain[0]).toBe('Title')
+    expect(lines[0]).toContain('\x1b[1m')
+    expect(plain[2]).toBe('Some bold, italic, under score, snake_case_name, gone, code and a ` tick.')
+    expect(plain[3]).toBe('A link (https://example.com) and https://example.org, an [image: image], 2 * 3 = 6, a < b.')
+    expect(plain).toContain('1. first')
+    expect(plain).toContain('2) second with **bold')
+    expect(plain).toContain('• bullet')
+    expect(plain).toContain('  ◦ nested item')
+    expect(plain).toContain('    ▪ deeper')
+    expect(plain).toContain('• ☐ todo')
+    expect(plain).toContain('• ☑ done')
+    expect(plain).toContain('│ a quote with code')
+    expect(plain).toContain('─'.repeat(20))
+    expect(plain).toContain('┌─ python')
+    expect(plain).toContain('│     return x * 2  # **not bold**')
+    expect(plain).toContain('│ ``')
+    expect(plain).toContain('└─')
+    expect(plain).toContain('escaped *stars* and a trailing \\')
+    expect(plain).toContain('line with [31mescape[0m codes')
+    expect(plain).toContain('#notaheading')
+    expect(plain.at(-1)).toBe('ends without newline **open')
+    // one output line per source line
+    expect(lines).toHaveLength(SAMPLES[1].split('\n').length)
+  })
+
+  it('without colour keeps inline markup as written and only sets blocks apart', () => {
+    const out = renderMarkdown('# Title\n\n**bold** `x`\n\n- item\n\n```js\nlet a\n```', { color: false })
+    expect(out).not.toContain('\x1b')
+    expect(out).toBe('# Title\n\n**bold** `x`\n\n• item\n\n┌─ js\n│ let a\n└─')
+  })
+})
