@@ -1,3 +1,8 @@
+/**
+ * `chatgpt`: a client for the ChatGPT web backend.
+ *
+ * @module chatgpt
+ */
 export { ChatGPTAPI, CHATGPT_API_DEFAULTS, type ChatGPTAPIOptions } from './chatgpt-api.js'
 export { ChatGPTConversation } from './chatgpt-conversation.js'
 export { ChatGPTMessageStream, type ChatGPTStreamUpdate } from './chatgpt-message-stream.js'

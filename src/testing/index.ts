@@ -1,7 +1,7 @@
 /**
  * `chatgpt/testing`: a local ChatGPT web backend for testing clients and bots offline.
  *
- * @packageDocumentation
+ * @module chatgpt/testing
  */
 export { createTestBackend } from './backend.js'
 export { defaultReply } from './default-reply.js'
