@@ -84,18 +84,9 @@ async function rawFloor(accessToken) {
   return { text, events }
 }
 
-async function ours(markdown) {
-  const api = new ChatGPTAPI({ ...clientOptions, markdown, accessTokenTTL: 3_600_000 })
-  await api.ensureAuth()
-  return async () => {
-    let events = 0
-    const text = await api.sendMessage('bench', { onProgress: () => events++ })
-    return { text, events }
-  }
-}
-
-async function seed(markdown) {
-  const api = new SeedChatGPTAPI({ ...clientOptions, markdown, accessTokenTTL: 3_600_000 })
+/** A client of either implementation, signed in, counting progress events like a UI would. */
+async function client(ClientClass, markdown) {
+  const api = new ClientClass({ ...clientOptions, markdown, accessTokenTTL: 3_600_000 })
   await api.ensureAuth()
   return async () => {
     let events = 0
@@ -133,8 +124,8 @@ try {
   rows.push(['raw floor', '-', floorResult])
   for (const markdown of [true, false]) {
     const mode = markdown ? 'markdown' : 'plain text'
-    rows.push(['chatgpt (this)', mode, await measure(await ours(markdown))])
-    rows.push(['chatgpt@2.1.1', mode, await measure(await seed(markdown))])
+    rows.push(['chatgpt (this)', mode, await measure(await client(ChatGPTAPI, markdown))])
+    rows.push(['chatgpt@2.1.1', mode, await measure(await client(SeedChatGPTAPI, markdown))])
   }
 
   console.log(`reply: ${backend.replyLength} chars in ${floorResult.events} events (${values.shape} shape, ${values.delay} ms apart), median of ${reps}; Node ${process.version}`)

@@ -20,6 +20,7 @@ import { ChatGPTError } from '../src/errors.js'
 import type { ReplyState } from '../src/internal/reply.js'
 import { readReplyStream } from '../src/internal/reply-stream.js'
 import { MAX_EVENT_CHARS, SSEDecoder, type SSEEvent } from '../src/internal/sse.js'
+import { mulberry32 } from './helpers/prng.js'
 
 const MASTER_SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) >>> 0 : 0x5eed_2024
 const VALID_CASES_PER_SHAPE = 120
@@ -43,16 +44,6 @@ const DOCUMENTED_CODES: ReadonlySet<string> = (() => {
 // ---------------------------------------------------------------------------------------------
 // Seeded randomness
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 class Rng {
   private readonly next: () => number

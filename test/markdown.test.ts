@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { IncrementalMarkdownToText, markdownToText } from '../src/markdown.js'
+import { mulberry32 as prng } from './helpers/prng.js'
 
-/** Deterministic PRNG (mulberry32), so random splits are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** Cumulative prefixes of `text`, cut every `min`–`max` characters. */
 function prefixes(text: string, random: () => number, min: number, max: number): string[] {
