@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto'
 
+import { type ChatGPTAPIOptions, resolveOptions } from './chatgpt-api-options.js'
 import { ChatGPTConversation } from './chatgpt-conversation.js'
+import { ChatGPTMessageStream } from './chatgpt-message-stream.js'
+import { ConversationHistory } from './conversation-history.js'
 import { ChatGPTError } from './errors.js'
 import { IncrementalMarkdownToText } from './markdown.js'
 import type {
@@ -20,139 +23,35 @@ import type {
   SendMessageOptions,
   User
 } from './types.js'
-import { CallSignal } from './internal/call-signal.js'
+import { AccountQueue } from './internal/account-queue.js'
+import { continueMessageBody, variantMessageBody } from './internal/action-bodies.js'
+import { assertFields, assertSuccess, modelsOf, titleOf } from './internal/answer-checks.js'
+import { converseWithAutoContinue } from './internal/auto-continue.js'
 import { requestBackendJson } from './internal/backend-json.js'
+import { withCallScope } from './internal/call-scope.js'
+import { CallSignal } from './internal/call-signal.js'
+import { conversationsPath, toConversationsPage } from './internal/conversation-list.js'
 import { nextMessageBody, openConversationStream } from './internal/conversation-request.js'
-import { redactSecrets, sanitizeServerText } from './internal/redact.js'
-import type { ReplyState } from './internal/reply.js'
+import { feedbackBody, moderationBody } from './internal/endpoint-bodies.js'
+import { networkError } from './internal/network-error.js'
+import { createProxyAwareFetch } from './internal/proxy-fetch.js'
+import { redactSecrets } from './internal/redact.js'
 import { readReplyStream } from './internal/reply-stream.js'
+import type { ReplyState } from './internal/reply.js'
+import { decideRetry } from './internal/retry.js'
 import { requestSession } from './internal/session-auth.js'
+import { sleep } from './internal/sleep.js'
 import { AccessTokenCache } from './internal/token-cache.js'
+import { regenerationTarget } from './internal/tree-targets.js'
 import {
-  assertBaseUrl,
   assertDuration,
   assertMessage,
   assertCount,
   assertRequiredUuid,
   assertText,
-  assertToken,
   assertUuid,
   validModel
 } from './internal/validate.js'
-import { AccountQueue } from './internal/account-queue.js'
-import { createProxyAwareFetch } from './internal/proxy-fetch.js'
-import { RETRY_DEFAULTS, decideRetry } from './internal/retry.js'
-import { sleep } from './internal/sleep.js'
-import { ChatGPTMessageStream } from './chatgpt-message-stream.js'
-import { ConversationHistory } from './conversation-history.js'
-import { continueMessageBody, variantMessageBody } from './internal/action-bodies.js'
-import { assertFields, assertSuccess, modelsOf, titleOf } from './internal/answer-checks.js'
-import { converseWithAutoContinue } from './internal/auto-continue.js'
-import { withCallScope } from './internal/call-scope.js'
-import { conversationsPath, toConversationsPage } from './internal/conversation-list.js'
-import { feedbackBody, moderationBody } from './internal/endpoint-bodies.js'
-import { regenerationTarget } from './internal/tree-targets.js'
-
-/** The defaults of {@link ChatGPTAPI}'s options, in one place. */
-export const CHATGPT_API_DEFAULTS = {
-  accessTokenTTL: 60_000,
-  apiBaseUrl: 'https://chat.openai.com/api',
-  backendApiBaseUrl: 'https://chat.openai.com/backend-api',
-  markdown: true,
-  userAgent:
-    'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/107.0.0.0 Safari/537.36',
-  model: 'text-davinci-002-render',
-  maxRetries: RETRY_DEFAULTS.maxRetries,
-  maxQueueSize: 100,
-  idleTimeoutMs: 120_000
-} as const
-
-/** Options of the {@link ChatGPTAPI} constructor. */
-export type ChatGPTAPIOptions = {
-  /**
-   * **Required** OpenAI session token, the `__Secure-next-auth.session-token` cookie of a
-   * signed-in browser session (see the README for how to find it).
-   */
-  sessionToken: string
-  /** Cloudflare clearance token, the `cf_clearance` cookie of the same browser. */
-  clearanceToken?: string
-  /** An access token you already have; it is used until `accessTokenTTL` passes. */
-  accessToken?: string
-  /**
-   * How long in milliseconds an access token is used before it is refreshed.
-   * @defaultValue 60000 (60 seconds)
-   */
-  accessTokenTTL?: number
-  /**
-   * The base URL of the web app's API (`/api`).
-   * @defaultValue `'https://chat.openai.com/api'`
-   */
-  apiBaseUrl?: string
-  /**
-   * The base URL of the backend API (`/backend-api`).
-   * @defaultValue `'https://chat.openai.com/backend-api'`
-   */
-  backendApiBaseUrl?: string
-  /**
-   * `true`: replies are markdown, as ChatGPT writes them. `false`: plain text (code blocks keep
-   * their content).
-   * @defaultValue `true`
-   */
-  markdown?: boolean
-  /**
-   * The `User-Agent` header; it must match the browser that obtained the clearance token.
-   * @defaultValue `'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/107.0.0.0 Safari/537.36'`
-   */
-  userAgent?: string
-  /**
-   * The model messages are answered with, unless a call says otherwise (`opts.model`).
-   * @defaultValue `'text-davinci-002-render'`
-   */
-  model?: string
-  /**
-   * How many times a request that failed before any reply byte arrived (a connection error,
-   * 408, 409, 429, 5xx) is retried, with exponential backoff and jitter, honouring the server's
-   * `Retry-After`. A message whose reply had started is never sent again. Per call too.
-   * @defaultValue 2
-   */
-  maxRetries?: number
-  /**
-   * The account answers one message at a time, so concurrent `sendMessage` calls wait their turn
-   * in order. This bounds how many may wait; one more fails with code `queue_full`.
-   * @defaultValue 100
-   */
-  maxQueueSize?: number
-  /**
-   * A request that receives nothing for this long (no headers, no stream bytes) fails with code
-   * `timeout`, even when the call has no `timeoutMs`. `0` turns it off.
-   * @defaultValue 120000 (2 minutes)
-   */
-  idleTimeoutMs?: number
-  /**
-   * An HTTP(S) proxy URL for every request, e.g. `'http://127.0.0.1:8080'`. Without it the usual
-   * `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` variables apply. Needs Node.js ≥ 20.18 (undici).
-   */
-  proxy?: string
-  /** A `fetch` to use instead of the global one (tests, custom agents, other runtimes). */
-  fetch?: typeof fetch
-  /**
-   * Receives one line per request, retry, re-authentication and queue wait. Tokens, cookies and
-   * the `Authorization` header never appear in these lines.
-   * @example `debug: (line) => console.error('[chatgpt]', line)`
-   */
-  debug?: (line: string) => void
-}
-
-/** A network failure (not an abort) as a ChatGPTError, naming the low-level cause. */
-function networkError(error: unknown, partialText?: string): ChatGPTError {
-  const cause = (error as { cause?: { code?: string; message?: string } })?.cause
-  const detail = cause?.code ?? cause?.message ?? (error as Error)?.message ?? String(error)
-  return new ChatGPTError(`ChatGPT request failed: ${sanitizeServerText(String(detail), 120)}`, {
-    code: 'network',
-    originalError: error,
-    partialText
-  })
-}
 
 /**
  * A client for the ChatGPT web backend: session token → access token, messages with streaming,
@@ -194,42 +93,19 @@ export class ChatGPTAPI {
    *   a ChatGPTError with code `invalid_argument` for any other unusable option.
    */
   constructor(opts: ChatGPTAPIOptions) {
-    const options = { ...CHATGPT_API_DEFAULTS, ...definedOnly(opts ?? {}) }
-    if (!options.sessionToken) {
-      throw new ChatGPTError('ChatGPT invalid session token', { code: 'invalid_argument' })
-    }
-    assertToken('sessionToken', options.sessionToken, true)
-    assertToken('clearanceToken', options.clearanceToken)
-    assertToken('accessToken', options.accessToken)
-    assertDuration('accessTokenTTL', options.accessTokenTTL)
-    assertCount('maxRetries', options.maxRetries)
-    assertCount('maxQueueSize', options.maxQueueSize)
-    assertDuration('idleTimeoutMs', options.idleTimeoutMs)
-    if (options.proxy !== undefined) assertBaseUrl('proxy', options.proxy)
-    if (options.fetch !== undefined && typeof options.fetch !== 'function') {
-      throw new ChatGPTError('fetch must be a function', { code: 'invalid_argument' })
-    }
-    if (options.debug !== undefined && typeof options.debug !== 'function') {
-      throw new ChatGPTError('debug must be a function that takes a line', { code: 'invalid_argument' })
-    }
-    assertBaseUrl('apiBaseUrl', options.apiBaseUrl)
-    assertBaseUrl('backendApiBaseUrl', options.backendApiBaseUrl)
-    if (typeof options.userAgent !== 'string' || /[\r\n]/.test(options.userAgent)) {
-      throw new ChatGPTError('userAgent must be a single-line string', { code: 'invalid_argument' })
-    }
-
+    const options = resolveOptions(opts)
     this._sessionToken = options.sessionToken
     this._clearanceToken = options.clearanceToken
     this._markdown = !!options.markdown
-    this._apiBaseUrl = options.apiBaseUrl.replace(/\/+$/, '')
-    this._backendApiBaseUrl = options.backendApiBaseUrl.replace(/\/+$/, '')
+    this._apiBaseUrl = options.apiBaseUrl
+    this._backendApiBaseUrl = options.backendApiBaseUrl
     this._userAgent = options.userAgent
     this._fetch = options.fetch ?? createProxyAwareFetch(options.proxy)
     this._maxRetries = options.maxRetries
     this._idleTimeoutMs = options.idleTimeoutMs
     this._accountQueue = new AccountQueue(options.maxQueueSize)
     this._debug = options.debug
-    this._model = validModel('model', options.model)
+    this._model = options.model
     this._accessTokenCache = new AccessTokenCache(options.accessTokenTTL)
     if (options.accessToken) this._accessTokenCache.set(options.accessToken)
   }
@@ -901,11 +777,4 @@ export class ChatGPTAPI {
 /** Only the timeout and abort of a call's options, for a backend call. */
 function callOptions(opts: CallOptions): CallOptions {
   return { timeoutMs: opts.timeoutMs, abortSignal: opts.abortSignal }
-}
-
-/** Drops `undefined` values so that they do not override the defaults. */
-function definedOnly<T extends object>(value: T): T {
-  return Object.fromEntries(
-    Object.entries(value).filter(([, item]) => item !== undefined)
-  ) as T
 }

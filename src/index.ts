@@ -3,7 +3,8 @@
  *
  * @module chatgpt
  */
-export { ChatGPTAPI, CHATGPT_API_DEFAULTS, type ChatGPTAPIOptions } from './chatgpt-api.js'
+export { ChatGPTAPI } from './chatgpt-api.js'
+export { CHATGPT_API_DEFAULTS, type ChatGPTAPIOptions } from './chatgpt-api-options.js'
 export { ChatGPTConversation } from './chatgpt-conversation.js'
 export { ChatGPTMessageStream, type ChatGPTStreamUpdate } from './chatgpt-message-stream.js'
 export { ConversationHistory } from './conversation-history.js'

@@ -1,4 +1,4 @@
-import type { ChatGPTAPIOptions } from './chatgpt-api.js'
+import type { ChatGPTAPIOptions } from './chatgpt-api-options.js'
 
 /**
  * Wire types of the ChatGPT web backend (see PROTOCOL.md) and the public option types.
