@@ -60,7 +60,7 @@ const consumedError = () =>
  * - `toReadableStream()` gives the text deltas as UTF-8 bytes, for `new Response(stream)`;
  *   cancelling that stream aborts the request.
  * - `abort(reason?)` aborts the request; iteration and `result` then reject with `reason`
- *   (by default an `AbortError`).
+ *   (by default a ChatGPTError with code `aborted`, as after leaving the loop early).
  *
  * A stream can be consumed once: iterating it a second time, or after `toReadableStream()`,
  * throws. Updates the consumer has not taken yet are merged (their deltas joined), so a slow
@@ -176,10 +176,14 @@ export class ChatGPTMessageStream implements AsyncIterable<ChatGPTStreamUpdate> 
    * Aborts the request, unless the reply has already ended. Iteration and `result` then reject
    * with `reason`.
    *
-   * @param reason - What they reject with; by default an `AbortError` `DOMException`.
+   * @param reason - What they reject with; by default a ChatGPTError with code `aborted`.
    */
   abort(reason?: unknown): void {
-    if (!this.#outcome) this.#controller.abort(reason)
+    if (!this.#outcome) {
+      this.#controller.abort(
+        reason ?? new ChatGPTError('The reply stream was aborted before it ended', { code: 'aborted' })
+      )
+    }
   }
 
   #take(): void {

@@ -20,14 +20,16 @@
  * - `http_error` — any other unexpected HTTP status.
  * - `network` — the connection failed or was reset.
  * - `timeout` — `timeoutMs` elapsed.
- * - `aborted` — the call was aborted without a reason of the caller's own.
+ * - `aborted` — a reply stream was aborted without a reason of the caller's own (its loop was
+ *   left early, `abort()` was called, or its `ReadableStream` was cancelled).
  * - `stream_incomplete` — the reply stream ended before the reply had finished; `partialText`
  *   holds what had arrived.
  * - `stream_error` — the server reported an error inside the reply stream.
  * - `invalid_response` — the server sent something that is not what the protocol promises
  *   (an HTML page or JSON where a stream was expected, an oversized event, garbage).
  * - `queue_full` — too many calls waiting for their turn on this account.
- * - `invalid_argument` — the caller passed something unusable; nothing was sent.
+ * - `invalid_argument` — the caller passed something unusable (nothing was sent), or consumed a
+ *   stream twice.
  */
 export type ChatGPTErrorCode =
   | 'unauthorized'

@@ -77,7 +77,8 @@ describe('streamMessage', () => {
     expect(seen).toBeGreaterThan(0)
     await until(() => backend.inFlight === 0, 'the server to see the request aborted')
     const error = await rejectionOf(stream.result)
-    expect(error.name).toBe('AbortError')
+    expect(error).toBeInstanceOf(ChatGPTError)
+    expect(error.code).toBe('aborted')
     const stored = backend.conversations.list()[0]!
     expect(stored.mapping[stored.currentNode]!.message!.status).toBe('finished_partial_completion')
   })
