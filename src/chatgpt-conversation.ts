@@ -1,7 +1,8 @@
 import type { ChatGPTAPI } from './chatgpt-api.js'
 import type { ConversationHistory } from './conversation-history.js'
+import { CallSignal } from './internal/call-signal.js'
 import { rollbackTarget } from './internal/tree-targets.js'
-import { assertPositiveCount, invalidArgument } from './internal/validate.js'
+import { assertDuration, assertPositiveCount, invalidArgument } from './internal/validate.js'
 import type {
   CallOptions,
   ChatGPTReply,
@@ -71,9 +72,10 @@ export class ChatGPTConversation {
    * @returns The response from ChatGPT
    */
   sendMessage(message: string, opts: SendConversationMessageOptions = {}): Promise<string> {
-    return this._enqueue(async () => {
+    return this._enqueue(opts, async (bounds) => {
       const reply = await this.api.sendMessageDetailed(message, {
         ...opts,
+        ...bounds,
         conversationId: this.conversationId,
         parentMessageId: this.parentMessageId
       })
@@ -91,9 +93,9 @@ export class ChatGPTConversation {
    * @throws ChatGPTError `invalid_argument` when the conversation has no reply to regenerate.
    */
   regenerate(opts: ConversationActionOptions = {}): Promise<ChatGPTReply> {
-    return this._enqueue(async () => {
+    return this._enqueue(opts, async (bounds) => {
       const { conversationId, messageId } = this._lastReply('regenerate')
-      const reply = await this.api.regenerateReply({ ...opts, conversationId, messageId })
+      const reply = await this.api.regenerateReply({ ...opts, ...bounds, conversationId, messageId })
       this._advance(reply)
       return reply
     })
@@ -108,9 +110,9 @@ export class ChatGPTConversation {
    * @throws ChatGPTError `invalid_argument` when the conversation has no reply to continue.
    */
   continue(opts: ConversationActionOptions = {}): Promise<ChatGPTReply> {
-    return this._enqueue(async () => {
+    return this._enqueue(opts, async (bounds) => {
       const { conversationId, messageId } = this._lastReply('continue')
-      const reply = await this.api.continueReply({ ...opts, conversationId, messageId })
+      const reply = await this.api.continueReply({ ...opts, ...bounds, conversationId, messageId })
       this._advance(reply)
       return reply
     })
@@ -132,9 +134,9 @@ export class ChatGPTConversation {
     } catch (error) {
       return Promise.reject(error)
     }
-    return this._enqueue(async () => {
+    return this._enqueue(opts, async (bounds) => {
       const conversationId = this._started('roll back')
-      const history = await this.api.getConversationHistory(conversationId, opts)
+      const history = await this.api.getConversationHistory(conversationId, bounds)
       this.parentMessageId = rollbackTarget(
         history.mapping,
         this.parentMessageId ?? history.currentNode,
@@ -153,8 +155,8 @@ export class ChatGPTConversation {
    * @throws ChatGPTError `invalid_argument` when the conversation has not started.
    */
   history(opts: CallOptions = {}): Promise<ConversationHistory> {
-    return this._enqueue(async () => {
-      const history = await this.api.getConversationHistory(this._started('read'), opts)
+    return this._enqueue(opts, async (bounds) => {
+      const history = await this.api.getConversationHistory(this._started('read'), bounds)
       const at = this.parentMessageId
       return at !== undefined && Object.hasOwn(history.mapping, at) ? history.at(at) : history
     })
@@ -162,11 +164,30 @@ export class ChatGPTConversation {
 
   /**
    * Runs `task` after every call queued before it, whether they succeeded or not, so that each
-   * starts from the ids the previous one left.
+   * starts from the ids the previous one left. While it waits, the call's own `timeoutMs` and
+   * `abortSignal` still apply (giving up leaves the queue at once), and `task` gets what is
+   * left of the timeout, so that it bounds the whole call.
    */
-  private _enqueue<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(task, task)
-    this.tail = result.catch(() => {})
+  private _enqueue<T>(opts: CallOptions, task: (bounds: CallOptions) => Promise<T>): Promise<T> {
+    try {
+      assertDuration('timeoutMs', opts.timeoutMs)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    const previous = this.tail
+    const queuedAt = Date.now()
+    const waiting = new CallSignal(opts.timeoutMs, opts.abortSignal)
+    const result = waiting
+      .race(previous)
+      .finally(() => waiting.dispose())
+      .then(() => {
+        const spent = Date.now() - queuedAt
+        const timeoutMs = opts.timeoutMs ? Math.max(1, opts.timeoutMs - spent) : opts.timeoutMs
+        return task({ timeoutMs, abortSignal: opts.abortSignal })
+      })
+    // The next call waits for this one and for everything before it: a call that gave up while
+    // waiting must not let the next one overtake a call still running.
+    this.tail = Promise.all([previous, result.catch(() => {})])
     return result
   }
 

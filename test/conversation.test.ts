@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 
 import { ChatGPTConversation } from '../src/index.js'
-import { rejectionOf, setup } from './helpers/backend.js'
+import { rejectionOf, setup, until } from './helpers/backend.js'
 
 const countingReply = (prompt: string, ctx: { messages: unknown[] }) =>
   `reply to "${prompt}" after ${ctx.messages.length} messages`
@@ -62,4 +62,27 @@ describe('ChatGPTConversation', () => {
     ])
     expect(backend.conversations.size).toBe(1)
   })
+
+  it('lets a send that waits its turn time out or be aborted without sending it, in order after', async () => {
+    const { backend, api } = await setup({ reply: countingReply })
+    const conversation = api.getConversation()
+    await conversation.sendMessage('a')
+    backend.fault({ type: 'stall' })
+    const stalled = conversation.sendMessage('stalls', { timeoutMs: 3_000 })
+    await until(() => backend.inFlight === 1, 'the stalled reply to start')
+
+    const timedOut = await rejectionOf(conversation.sendMessage('too late', { timeoutMs: 50 }))
+    expect(timedOut.code).toBe('timeout')
+    const controller = new AbortController()
+    const aborted = conversation.sendMessage('never mind', { abortSignal: controller.signal })
+    controller.abort(new Error('never mind'))
+    expect((await rejectionOf(aborted)).message).toBe('never mind')
+    const prompts = () => backend.requests.filter((r) => r.path === '/backend-api/conversation').length
+    expect(prompts()).toBe(2)
+
+    // The next send still waits for the stalled one, then continues from the last good reply.
+    const next = conversation.sendMessage('b')
+    expect((await rejectionOf(stalled)).code).toBe('timeout')
+    expect(await next).toBe('reply to "b" after 3 messages')
+  }, 15_000)
 })
