@@ -31,27 +31,31 @@
  * - `invalid_argument` — the caller passed something unusable (nothing was sent), or consumed a
  *   stream twice.
  */
-export type ChatGPTErrorCode =
-  | 'unauthorized'
-  | 'session_expired'
-  | 'token_expired'
-  | 'cloudflare_challenge'
-  | 'rate_limited'
-  | 'conversation_not_found'
-  | 'not_found'
-  | 'message_too_long'
-  | 'bad_request'
-  | 'forbidden'
-  | 'server_error'
-  | 'http_error'
-  | 'network'
-  | 'timeout'
-  | 'aborted'
-  | 'stream_incomplete'
-  | 'stream_error'
-  | 'invalid_response'
-  | 'queue_full'
-  | 'invalid_argument'
+export const CHATGPT_ERROR_CODES = [
+  'unauthorized',
+  'session_expired',
+  'token_expired',
+  'cloudflare_challenge',
+  'rate_limited',
+  'conversation_not_found',
+  'not_found',
+  'message_too_long',
+  'bad_request',
+  'forbidden',
+  'server_error',
+  'http_error',
+  'network',
+  'timeout',
+  'aborted',
+  'stream_incomplete',
+  'stream_error',
+  'invalid_response',
+  'queue_full',
+  'invalid_argument'
+] as const
+
+/** One of {@link CHATGPT_ERROR_CODES}. */
+export type ChatGPTErrorCode = (typeof CHATGPT_ERROR_CODES)[number]
 
 /** Everything a {@link ChatGPTError} can be built with besides its message. */
 export type ChatGPTErrorOptions = {

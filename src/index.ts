@@ -8,6 +8,11 @@ export { CHATGPT_API_DEFAULTS, type ChatGPTAPIOptions } from './chatgpt-api-opti
 export { ChatGPTConversation } from './chatgpt-conversation.js'
 export { ChatGPTMessageStream, type ChatGPTStreamUpdate } from './chatgpt-message-stream.js'
 export { ConversationHistory } from './conversation-history.js'
-export { ChatGPTError, type ChatGPTErrorCode, type ChatGPTErrorOptions } from './errors.js'
+export {
+  CHATGPT_ERROR_CODES,
+  ChatGPTError,
+  type ChatGPTErrorCode,
+  type ChatGPTErrorOptions
+} from './errors.js'
 export { markdownToText, IncrementalMarkdownToText } from './markdown.js'
 export type * from './types.js'

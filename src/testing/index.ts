@@ -5,6 +5,7 @@
  */
 export { createTestBackend } from './backend.js'
 export { defaultReply } from './default-reply.js'
+export { seededRandom } from './seeded-random.js'
 export type {
   ConversationMessage,
   ConversationNode,

@@ -1,11 +1,2 @@
-/** A deterministic PRNG (mulberry32): the same seed gives the same "random" cases on every run. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** The one seeded PRNG, from `chatgpt/testing`, under the name the tests know it by. */
+export { seededRandom as mulberry32 } from '../../src/testing/seeded-random.js'
