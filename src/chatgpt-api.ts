@@ -24,34 +24,34 @@ import type {
   User
 } from './types.js'
 import { AccountQueue } from './internal/account-queue.js'
-import { continueMessageBody, variantMessageBody } from './internal/action-bodies.js'
+import { continueMessageBody, nextMessageBody, variantMessageBody } from './internal/action-bodies.js'
 import { assertFields, assertSuccess, modelsOf, titleOf } from './internal/answer-checks.js'
-import { converseWithAutoContinue } from './internal/auto-continue.js'
-import { requestBackendJson } from './internal/backend-json.js'
+import { AuthState } from './internal/auth-state.js'
+import { replyWithContinuations } from './internal/auto-continue.js'
+import { backendCall } from './internal/backend-call.js'
 import { withCallScope } from './internal/call-scope.js'
 import { CallSignal } from './internal/call-signal.js'
 import { conversationsPath, toConversationsPage } from './internal/conversation-list.js'
-import { nextMessageBody, openConversationStream } from './internal/conversation-request.js'
 import { feedbackBody, moderationBody } from './internal/endpoint-bodies.js'
-import { networkError } from './internal/network-error.js'
 import { createProxyAwareFetch } from './internal/proxy-fetch.js'
-import { redactSecrets } from './internal/redact.js'
-import { readReplyStream } from './internal/reply-stream.js'
 import type { ReplyState } from './internal/reply.js'
-import { decideRetry } from './internal/retry.js'
-import { requestSession } from './internal/session-auth.js'
-import { sleep } from './internal/sleep.js'
-import { AccessTokenCache } from './internal/token-cache.js'
+import { jsonAnswer } from './internal/response-handlers.js'
+import { Secrets } from './internal/secrets.js'
+import { sendRound } from './internal/send.js'
+import { Transport } from './internal/transport.js'
 import { regenerationTarget } from './internal/tree-targets.js'
 import {
+  assertCount,
   assertDuration,
   assertMessage,
-  assertCount,
   assertRequiredUuid,
   assertText,
   assertUuid,
   validModel
 } from './internal/validate.js'
+
+/** Observes every change of a reply's text (as the caller sees it), with the reply's state. */
+type UpdateObserver = (text: string, state: ReplyState) => void
 
 /**
  * A client for the ChatGPT web backend: session token → access token, messages with streaming,
@@ -70,20 +70,15 @@ import {
  * ```
  */
 export class ChatGPTAPI {
-  protected _sessionToken: string
-  protected _clearanceToken: string | undefined
-  protected _markdown: boolean
-  protected _apiBaseUrl: string
-  protected _backendApiBaseUrl: string
-  protected _userAgent: string
-  protected _accessTokenCache: AccessTokenCache
-  protected _user: User | null = null
-  protected _fetch: typeof fetch
-  protected _maxRetries: number
-  protected _idleTimeoutMs: number
-  protected _accountQueue: AccountQueue
-  protected _debug: ((line: string) => void) | undefined
-  protected _model: string
+  readonly #markdown: boolean
+  readonly #backendApiBaseUrl: string
+  readonly #maxRetries: number
+  readonly #idleTimeoutMs: number
+  readonly #model: string
+  readonly #secrets = new Secrets()
+  readonly #transport: Transport
+  readonly #auth: AuthState
+  readonly #queue: AccountQueue
 
   /**
    * Creates a new client wrapper around the unofficial ChatGPT REST API.
@@ -94,27 +89,37 @@ export class ChatGPTAPI {
    */
   constructor(opts: ChatGPTAPIOptions) {
     const options = resolveOptions(opts)
-    this._sessionToken = options.sessionToken
-    this._clearanceToken = options.clearanceToken
-    this._markdown = !!options.markdown
-    this._apiBaseUrl = options.apiBaseUrl
-    this._backendApiBaseUrl = options.backendApiBaseUrl
-    this._userAgent = options.userAgent
-    this._fetch = options.fetch ?? createProxyAwareFetch(options.proxy)
-    this._maxRetries = options.maxRetries
-    this._idleTimeoutMs = options.idleTimeoutMs
-    this._accountQueue = new AccountQueue(options.maxQueueSize)
-    this._debug = options.debug
-    this._model = options.model
-    this._accessTokenCache = new AccessTokenCache(options.accessTokenTTL)
-    if (options.accessToken) this._accessTokenCache.set(options.accessToken)
+    this.#markdown = !!options.markdown
+    this.#backendApiBaseUrl = options.backendApiBaseUrl
+    this.#maxRetries = options.maxRetries
+    this.#idleTimeoutMs = options.idleTimeoutMs
+    this.#model = options.model
+    this.#queue = new AccountQueue(options.maxQueueSize)
+    this.#secrets.add(options.clearanceToken)
+    if (options.proxy) this.#secrets.add(decodeURIComponent(new URL(options.proxy).password))
+    this.#transport = new Transport({
+      fetch: options.fetch ?? createProxyAwareFetch(options.proxy),
+      userAgent: options.userAgent,
+      clearanceToken: options.clearanceToken,
+      secrets: this.#secrets,
+      debug: options.debug
+    })
+    this.#auth = new AuthState({
+      sessionToken: options.sessionToken,
+      accessToken: options.accessToken,
+      accessTokenTTL: options.accessTokenTTL,
+      apiBaseUrl: options.apiBaseUrl,
+      maxRetries: options.maxRetries,
+      transport: this.#transport,
+      secrets: this.#secrets
+    })
   }
 
   /**
    * Gets the currently signed-in user, if authenticated, `null` otherwise.
    */
   get user(): User | null {
-    return this._user
+    return this.#auth.user
   }
 
   /**
@@ -152,7 +157,7 @@ export class ChatGPTAPI {
     message: string,
     opts: SendMessageOptions = {}
   ): Promise<ChatGPTReply> {
-    return this._sendNext(message, opts)
+    return this.#sendNext(message, opts)
   }
 
   /**
@@ -177,8 +182,8 @@ export class ChatGPTAPI {
    */
   streamMessage(message: string, opts: SendMessageOptions = {}): ChatGPTMessageStream {
     return new ChatGPTMessageStream(
-      (abortSignal, onUpdate) => this._sendNext(message, { ...opts, abortSignal }, onUpdate),
-      { abortSignal: opts.abortSignal, plainText: !this._markdown }
+      (abortSignal, onUpdate) => this.#sendNext(message, { ...opts, abortSignal }, onUpdate),
+      { abortSignal: opts.abortSignal, plainText: !this.#markdown }
     )
   }
 
@@ -208,11 +213,11 @@ export class ChatGPTAPI {
     const { conversationId, messageId } = opts ?? {}
     assertRequiredUuid('conversationId', conversationId)
     assertRequiredUuid('messageId', messageId)
-    const model = this._modelFor(opts)
+    const model = this.#modelFor(opts)
     return withCallScope(opts.timeoutMs, opts.abortSignal, async (abortSignal) => {
       const history = await this.getConversationHistory(conversationId, { abortSignal })
       const target = regenerationTarget(history.mapping, messageId)
-      return this._converseWithContinue(
+      return this.#reply(
         variantMessageBody({ ...target, conversationId, model }),
         { ...opts, timeoutMs: undefined, abortSignal },
         { parentMessageId: target.userMessageId }
@@ -243,13 +248,9 @@ export class ChatGPTAPI {
     const { conversationId, messageId } = opts ?? {}
     assertRequiredUuid('conversationId', conversationId)
     assertRequiredUuid('messageId', messageId)
-    const body = continueMessageBody({ messageId, conversationId, model: this._modelFor(opts) })
+    const body = continueMessageBody({ messageId, conversationId, model: this.#modelFor(opts) })
     // The user message the reply answers is only known from the stream's metadata.
-    let answers: string | undefined
-    const reply = await this._converseWithContinue(body, opts, { parentMessageId: '' }, (_text, state) => {
-      answers = state.parentMessageId ?? answers
-    })
-    return { ...reply, parentMessageId: answers ?? '' }
+    return this.#reply(body, opts, { parentMessageId: undefined })
   }
 
   /**
@@ -267,7 +268,7 @@ export class ChatGPTAPI {
    */
   async listConversations(opts: ListConversationsOptions = {}): Promise<ConversationsPage> {
     const path = conversationsPath(opts)
-    const answer = await this._backendJson<unknown>('GET', path, callOptions(opts))
+    const answer = await this.#backendJson<unknown>('GET', path, callOptions(opts))
     return toConversationsPage(answer, opts.offset ?? 0)
   }
 
@@ -322,7 +323,7 @@ export class ChatGPTAPI {
     opts: CallOptions = {}
   ): Promise<ConversationHistory> {
     assertRequiredUuid('conversationId', conversationId)
-    const answer = await this._backendJson<ConversationJSONResult>(
+    const answer = await this.#backendJson<ConversationJSONResult>(
       'GET',
       `/conversation/${conversationId}`,
       callOptions(opts)
@@ -341,7 +342,7 @@ export class ChatGPTAPI {
   async renameConversation(conversationId: string, title: string, opts: CallOptions = {}): Promise<void> {
     assertRequiredUuid('conversationId', conversationId)
     assertText('title', title)
-    const answer = await this._backendJson('PATCH', `/conversation/${conversationId}`, {
+    const answer = await this.#backendJson('PATCH', `/conversation/${conversationId}`, {
       ...callOptions(opts),
       body: { title }
     })
@@ -358,7 +359,7 @@ export class ChatGPTAPI {
    */
   async deleteConversation(conversationId: string, opts: CallOptions = {}): Promise<void> {
     assertRequiredUuid('conversationId', conversationId)
-    const answer = await this._backendJson('PATCH', `/conversation/${conversationId}`, {
+    const answer = await this.#backendJson('PATCH', `/conversation/${conversationId}`, {
       ...callOptions(opts),
       body: { is_visible: false }
     })
@@ -372,7 +373,7 @@ export class ChatGPTAPI {
    * @throws ChatGPTError as any backend call fails.
    */
   async clearConversations(opts: CallOptions = {}): Promise<void> {
-    const answer = await this._backendJson('PATCH', '/conversations', {
+    const answer = await this.#backendJson('PATCH', '/conversations', {
       ...callOptions(opts),
       body: { is_visible: false }
     })
@@ -395,9 +396,9 @@ export class ChatGPTAPI {
   ): Promise<string> {
     assertRequiredUuid('conversationId', conversationId)
     assertRequiredUuid('messageId', messageId)
-    const answer = await this._backendJson('POST', `/conversation/gen_title/${conversationId}`, {
+    const answer = await this.#backendJson('POST', `/conversation/gen_title/${conversationId}`, {
       ...callOptions(opts),
-      body: { message_id: messageId, model: this._modelFor(opts) }
+      body: { message_id: messageId, model: this.#modelFor(opts) }
     })
     return titleOf(answer)
   }
@@ -410,7 +411,7 @@ export class ChatGPTAPI {
    * @throws ChatGPTError as any backend call fails.
    */
   async getModels(opts: CallOptions = {}): Promise<Model[]> {
-    return modelsOf<Model>(await this._backendJson('GET', '/models', callOptions(opts)))
+    return modelsOf<Model>(await this.#backendJson('GET', '/models', callOptions(opts)))
   }
 
   /**
@@ -428,7 +429,7 @@ export class ChatGPTAPI {
    */
   async checkModeration(input: string, opts: ModerationOptions = {}): Promise<ModerationsJSONResult> {
     const body = moderationBody(input, opts)
-    const answer = await this._backendJson<ModerationsJSONResult>('POST', '/moderations', {
+    const answer = await this.#backendJson<ModerationsJSONResult>('POST', '/moderations', {
       ...callOptions(opts),
       body
     })
@@ -451,7 +452,7 @@ export class ChatGPTAPI {
     opts: CallOptions = {}
   ): Promise<MessageFeedbackResult> {
     const body = feedbackBody(feedback)
-    const answer = await this._backendJson<MessageFeedbackResult>(
+    const answer = await this.#backendJson<MessageFeedbackResult>(
       'POST',
       '/conversation/message_feedback',
       { ...callOptions(opts), body }
@@ -460,15 +461,8 @@ export class ChatGPTAPI {
     return answer
   }
 
-  /**
-   * A plain message: validates, builds the `next` body, and sends it (with its continuations).
-   * @internal
-   */
-  protected async _sendNext(
-    message: string,
-    opts: SendMessageOptions,
-    onUpdate?: (text: string, state: ReplyState) => void
-  ): Promise<ChatGPTReply> {
+  /** A plain message: validates, builds the `next` body, and sends it (with its continuations). */
+  #sendNext(message: string, opts: SendMessageOptions, onUpdate?: UpdateObserver): Promise<ChatGPTReply> {
     assertMessage(message)
     assertUuid('conversationId', opts.conversationId)
     assertUuid('parentMessageId', opts.parentMessageId)
@@ -479,165 +473,98 @@ export class ChatGPTAPI {
       text: message,
       parentMessageId: opts.parentMessageId ?? randomUUID(),
       conversationId: opts.conversationId,
-      model: this._modelFor(opts)
+      model: this.#modelFor(opts)
     })
-    return this._converseWithContinue(body, opts, { parentMessageId: messageId }, onUpdate)
+    return this.#reply(body, opts, { parentMessageId: messageId }, onUpdate)
+  }
+
+  /** The model of a call: its own, or the client's. */
+  #modelFor(opts: { model?: string }): string {
+    return opts.model === undefined ? this.#model : validModel('model', opts.model)
   }
 
   /**
-   * {@link ChatGPTAPI._converse}, then continuations while the reply stops at the token limit
-   * (`opts.autoContinue`).
-   * @internal
-   */
-  protected _converseWithContinue(
-    body: ConversationJSONBody,
-    opts: SendMessageOptions,
-    ids: { parentMessageId: string },
-    onUpdate?: (text: string, state: ReplyState) => void
-  ): Promise<ChatGPTReply> {
-    return converseWithAutoContinue(
-      (...args) => this._converse(...args),
-      body,
-      opts,
-      ids,
-      onUpdate
-    )
-  }
-
-  /** The model of a call: its own, or the client's. @internal */
-  protected _modelFor(opts: { model?: string }): string {
-    return opts.model === undefined ? this._model : validModel('model', opts.model)
-  }
-
-  /**
-   * The one path every reply takes: auth, the request, the stream, and how it settles.
+   * The one path every reply takes: the call's bounds resolved once, the account's turn, the
+   * rounds (a reply and its continuations) sent and read, and presentation last.
    *
-   * @param body - The request body (`next`, `variant` or `continue`).
-   * @param opts - Timeout, abort and callbacks of the call.
-   * @param ids - What the result reports as the reply's parent.
-   * @param onUpdate - Internal observer of every change of the reply text (text as the caller
-   *   sees it: plain when `markdown` is off), with the raw state.
-   * @internal
+   * @param ids - What the result reports as the reply's parent (`undefined`: what the stream says).
+   * @param onUpdate - Observer of every change of the text as the caller sees it.
    */
-  protected async _converse(
+  async #reply(
     body: ConversationJSONBody,
     opts: SendMessageOptions,
-    ids: { parentMessageId: string },
-    onUpdate?: (text: string, state: ReplyState) => void
+    ids: { parentMessageId: string | undefined },
+    onUpdate?: UpdateObserver
   ): Promise<ChatGPTReply> {
-    const { timeoutMs, onProgress, onConversationResponse, abortSignal } = opts
-    assertDuration('timeoutMs', timeoutMs)
+    const { onProgress, onConversationResponse } = opts
+    assertDuration('timeoutMs', opts.timeoutMs)
     assertCount('maxRetries', opts.maxRetries)
-    const call = new CallSignal(timeoutMs, abortSignal)
-    let partialText: string | undefined
+    assertCount('autoContinue', opts.autoContinue)
+    const call = new CallSignal(opts.timeoutMs, opts.abortSignal)
+    const present = this.#presenter()
+    let shown: string | undefined
     try {
       call.throwIfAborted()
-      return await this._accountQueue.run(call, async () => {
-        call.watchIdle(this._idleTimeoutMs)
-        // Only opening the stream is retried: once a reply byte has arrived the message is
-        // never sent again.
-        const stream = await this._withRetries(call, opts.maxRetries, 'POST /conversation', async () =>
-          call.race(
-            openConversationStream({
-              backendApiBaseUrl: this._backendApiBaseUrl,
-              accessToken: await call.race(this.refreshAccessToken()),
-              clearanceToken: this._clearanceToken,
-              userAgent: this._userAgent,
-              body,
-              signal: call.signal,
-              fetch: this._fetch,
-              clean: this._clean
-            })
-          )
-        )
-        call.touch() // the answer's headers count as a sign of life
-
-        // Plain text is converted as the reply grows, so a long reply costs O(n), not O(n²).
-        const toText = this._markdown ? undefined : new IncrementalMarkdownToText()
-        let convertedMessageId: string | undefined
-        const state = await readReplyStream(
-          stream,
-          {
-            onText: (text, replyState) => {
-              partialText = text
-              // A new assistant message (after a tool call) is a new text, not a continuation.
-              if (toText && replyState.messageId !== convertedMessageId) {
-                convertedMessageId = replyState.messageId
-                toText.reset()
-              }
-              const shown = toText ? toText.update(text) : text
-              onUpdate?.(shown, replyState)
-              onProgress?.(shown)
-            },
-            onConversationResponse,
-            onBytes: () => call.touch()
-          },
-          () => call.aborted
+      return await this.#queue.run(call, (ahead) => this.#transport.log(`waiting for the account: ${ahead} call(s) ahead`), async () => {
+        call.watchIdle(this.#idleTimeoutMs)
+        const context = {
+          transport: this.#transport,
+          auth: this.#auth,
+          backendApiBaseUrl: this.#backendApiBaseUrl,
+          call,
+          maxRetries: opts.maxRetries ?? this.#maxRetries,
+          onConversationResponse
+        }
+        const state = await replyWithContinuations(
+          (roundBody, onText) => sendRound({ ...context, onText }, roundBody),
+          body,
+          opts.autoContinue ?? 0,
+          (text, replyState) => {
+            shown = present(text, replyState)
+            onUpdate?.(shown, replyState)
+            onProgress?.(shown)
+          }
         )
         return {
-          text: toText ? toText.update(state.text) : state.text,
+          text: present(state.text, state),
           messageId: state.messageId ?? '',
           conversationId: state.conversationId ?? body.conversation_id ?? '',
-          parentMessageId: ids.parentMessageId,
+          parentMessageId: ids.parentMessageId ?? state.parentMessageId ?? '',
           model: state.model,
           finishReason: state.finishReason
         }
       })
     } catch (error) {
-      if (call.aborted) throw this._settleAbort(call.reason, partialText)
-      if (error instanceof ChatGPTError) throw this._redactError(error)
-      if (error instanceof TypeError) throw this._redactError(networkError(error, partialText))
-      // Anything else was thrown by the caller's own callback: it is theirs, pass it on as is.
-      throw error
+      throw this.#settle(error, call, shown)
     } finally {
       call.dispose()
     }
   }
 
   /**
-   * Runs one request attempt, again after a failure that happened before any reply byte
-   * (see {@link decideRetry}), and once more after refreshing an access token the server
-   * rejected (401).
-   * @internal
+   * The text as the caller sees it: the server's markdown, or plain text converted as the reply
+   * grows (so a long reply costs O(n), not O(n²)).
    */
-  protected async _withRetries<T>(
-    call: CallSignal | undefined,
-    maxRetries: number | undefined,
-    what: string,
-    attempt: () => Promise<T>
-  ): Promise<T> {
-    const limit = maxRetries ?? this._maxRetries
-    let reauthenticated = false
-    for (let retries = 0; ; ) {
-      try {
-        return await attempt()
-      } catch (caught) {
-        if (call?.aborted) throw caught
-        const error = caught instanceof TypeError ? networkError(caught) : caught
-        if (error instanceof ChatGPTError && error.code === 'token_expired' && !reauthenticated) {
-          reauthenticated = true
-          this._log(`${what}: access token refused (${error.statusCode}); refreshing it and trying once more`)
-          this._accessTokenCache.clear()
-          continue
-        }
-        const decision = decideRetry(error, retries, limit)
-        if (!decision.retry) throw error
-        retries++
-        this._log(`${what}: ${(error as ChatGPTError).code} (${(error as ChatGPTError).statusCode ?? 'no status'}); retry ${retries} of ${limit} in ${Math.round(decision.delayMs)} ms`)
-        call?.pauseIdle()
-        await sleep(decision.delayMs, call?.signal)
-        call?.resumeIdle()
+  #presenter(): (text: string, state: ReplyState) => string {
+    if (this.#markdown) return (text) => text
+    const toText = new IncrementalMarkdownToText()
+    let messageId: string | undefined
+    return (text, state) => {
+      // A new assistant message (after a tool call) is a new text, not a continuation.
+      if (state.messageId !== messageId) {
+        messageId = state.messageId
+        toText.reset()
       }
+      return toText.update(text)
     }
   }
 
   /**
    * One authenticated JSON call to the backend API (`path` is relative to `backendApiBaseUrl`),
    * with the same timeout, abort and error rules as a message.
-   * @internal
    */
-  protected async _backendJson<T>(
-    method: string,
+  async #backendJson<T>(
+    method: 'GET' | 'POST' | 'PATCH',
     path: string,
     opts: { body?: unknown; timeoutMs?: number; abortSignal?: AbortSignal } = {}
   ): Promise<T> {
@@ -645,29 +572,33 @@ export class ChatGPTAPI {
     const call = new CallSignal(opts.timeoutMs, opts.abortSignal)
     try {
       call.throwIfAborted()
-      call.watchIdle(this._idleTimeoutMs)
-      return await this._withRetries(call, undefined, `${method} ${path}`, async () =>
-        call.race(
-          requestBackendJson<T>({
-            url: `${this._backendApiBaseUrl}${path}`,
-            method,
-            body: opts.body,
-            accessToken: await call.race(this.refreshAccessToken()),
-            clearanceToken: this._clearanceToken,
-            userAgent: this._userAgent,
-            signal: call.signal,
-            fetch: this._fetch,
-            clean: this._clean
-          })
-        )
-      )
+      call.watchIdle(this.#idleTimeoutMs)
+      const url = `${this.#backendApiBaseUrl}${path}`
+      const request = { method, url, body: opts.body, call, maxRetries: this.#maxRetries }
+      const answer = await backendCall(this.#transport, this.#auth, request, jsonAnswer)
+      return answer.value as T
     } catch (error) {
-      if (call.aborted) throw this._settleAbort(call.reason)
-      if (error instanceof ChatGPTError) throw this._redactError(error)
-      throw this._redactError(networkError(error))
+      throw this.#settle(error, call)
     } finally {
       call.dispose()
     }
+  }
+
+  /**
+   * What a failed call rejects with: once aborted, the caller's own reason untouched (or our
+   * timeout error, with the text that had arrived); our errors redacted; anything else — a
+   * caller's callback that threw — as it is.
+   */
+  #settle(error: unknown, call: CallSignal, shownText?: string): unknown {
+    if (call.aborted) {
+      const reason = call.reason
+      if (reason instanceof ChatGPTError && reason.code === 'timeout') {
+        if (shownText) reason.partialText = shownText
+        return this.#secrets.redactError(reason)
+      }
+      return reason
+    }
+    return error instanceof ChatGPTError ? this.#secrets.redactError(error) : error
   }
 
   /**
@@ -704,28 +635,11 @@ export class ChatGPTAPI {
    *   why (code `unauthorized`, `session_expired`, `cloudflare_challenge`, `network`, …).
    */
   async refreshAccessToken(): Promise<string> {
-    return this._accessTokenCache.getOrRefresh(async () => {
-      try {
-        // The refresh is shared by every waiting caller, so no one caller's signal bounds it;
-        // requestSession has its own deadline.
-        const session = await this._withRetries(undefined, undefined, 'GET /auth/session', () =>
-          requestSession({
-            apiBaseUrl: this._apiBaseUrl,
-            sessionToken: this._sessionToken,
-            clearanceToken: this._clearanceToken,
-            userAgent: this._userAgent,
-            fetch: this._fetch,
-            clean: this._clean
-          })
-        )
-        this._log(`GET /auth/session: signed in${session.rotatedSessionToken ? ', session token rotated' : ''}`)
-        if (session.user) this._user = session.user
-        if (session.rotatedSessionToken) this._sessionToken = session.rotatedSessionToken
-        return session.accessToken
-      } catch (error) {
-        throw error instanceof ChatGPTError ? this._redactError(error) : error
-      }
-    })
+    try {
+      return await this.#auth.accessToken()
+    } catch (error) {
+      throw error instanceof ChatGPTError ? this.#secrets.redactError(error) : error
+    }
   }
 
   /**
@@ -740,37 +654,6 @@ export class ChatGPTAPI {
     opts: { conversationId?: string; parentMessageId?: string } = {}
   ): ChatGPTConversation {
     return new ChatGPTConversation(this, opts)
-  }
-
-  /** Removes every secret this client holds from server-provided text. */
-  protected _clean = (text: string): string =>
-    redactSecrets(text, [
-      this._sessionToken,
-      this._clearanceToken,
-      this._accessTokenCache.lastToken
-    ])
-
-  /**
-   * What an aborted call rejects with: the caller's own reason untouched, or our timeout error
-   * with the text that had arrived.
-   */
-  protected _settleAbort(reason: unknown, partialText?: string): unknown {
-    if (reason instanceof ChatGPTError && reason.code === 'timeout' && partialText) {
-      reason.partialText = partialText
-    }
-    return reason
-  }
-
-  /** Hands a line to the `debug` logger, with every secret removed. */
-  protected _log(line: string): void {
-    if (this._debug) this._debug(this._clean(line))
-  }
-
-  /** Redacts an error's message and stack (the stack repeats the message it was built with). */
-  protected _redactError(error: ChatGPTError): ChatGPTError {
-    error.message = this._clean(error.message)
-    if (error.stack) error.stack = this._clean(error.stack)
-    return error
   }
 }
 

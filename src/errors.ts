@@ -1,5 +1,8 @@
 /**
- * The one error class of the library, and how an HTTP answer or a failed request becomes one.
+ * The one error class of the library and its codes. How an HTTP answer becomes one is decided in
+ * `internal/http-error.ts` (status → code), how a failed `fetch` does in
+ * `internal/network-error.ts`, and every error is redacted on its way out by
+ * `internal/secrets.ts`.
  */
 
 /**
@@ -92,8 +95,12 @@ export class ChatGPTError extends Error {
   statusCode?: number
   /** HTTP status text of the answer that failed, when there was one. */
   statusText?: string
-  /** The HTTP answer that failed, when there was one (its body has been read). */
-  response?: Response
+  /**
+   * The HTTP answer that failed, when there was one: its status, status text and headers (no
+   * body, which has been read), with cookies left out and secrets redacted. Not enumerable, so
+   * that `util.inspect` and loggers that walk an error's fields do not print its headers.
+   */
+  declare response?: Response
   /** The lower-level error this one wraps (a network error, a parse error, …). */
   originalError?: Error
   /** With `stream_incomplete`, `stream_error` and `network`: the reply text that had arrived. */
@@ -107,7 +114,12 @@ export class ChatGPTError extends Error {
     this.code = options.code
     this.statusCode = options.statusCode
     this.statusText = options.statusText
-    this.response = options.response
+    Object.defineProperty(this, 'response', {
+      value: options.response,
+      enumerable: false,
+      writable: true,
+      configurable: true
+    })
     if (options.originalError !== undefined) {
       this.originalError =
         options.originalError instanceof Error

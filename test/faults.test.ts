@@ -50,19 +50,32 @@ describe('retry policy (pure)', () => {
 })
 
 describe('retries against the backend', () => {
-  it('retries a 500 and a 429 before the reply, then succeeds', async () => {
+  it('retries a message the server refused (429, 503 with a wait hint), then succeeds', async () => {
     const { backend, api } = await setup({ reply: () => 'ok' })
-    backend.fault({ type: 'status', status: 500, headers: { 'retry-after-ms': '1' } })
+    backend.fault({ type: 'status', status: 503, headers: { 'retry-after-ms': '1' } })
     backend.fault({ type: 'status', status: 429, body: { detail: 'Too many requests' }, headers: { 'retry-after-ms': '1' } })
     expect(await api.sendMessage('Hi')).toBe('ok')
     expect(conversationRequests(backend)).toBe(3)
   })
 
+  it('never resends a message after a 500 or 502: the server may have started it', async () => {
+    const { backend, api } = await setup({ reply: () => 'ok' })
+    for (const status of [500, 502]) {
+      backend.fault({ type: 'status', status, headers: { 'retry-after-ms': '1' } })
+      const error = await rejectionOf(api.sendMessage('Hi'))
+      expect(error.code).toBe('server_error')
+    }
+    expect(conversationRequests(backend)).toBe(2)
+    // A GET is idempotent: the same answer is retried.
+    backend.fault({ type: 'status', status: 502, endpoint: 'session' })
+    expect(await new ChatGPTAPI({ sessionToken: backend.sessionToken, clearanceToken: backend.clearanceToken, apiBaseUrl: backend.apiBaseUrl, backendApiBaseUrl: backend.backendApiBaseUrl }).getIsAuthenticated()).toBe(true)
+  })
+
   it('gives up after maxRetries with the last error', async () => {
     const { backend, api } = await setup({}, { maxRetries: 1 })
-    for (let i = 0; i < 3; i++) backend.fault({ type: 'status', status: 502, headers: { 'retry-after-ms': '1' } })
+    for (let i = 0; i < 3; i++) backend.fault({ type: 'status', status: 429, headers: { 'retry-after-ms': '1' } })
     const error = await rejectionOf(api.sendMessage('Hi'))
-    expect(error.code).toBe('server_error')
+    expect(error.code).toBe('rate_limited')
     expect(conversationRequests(backend)).toBe(2)
   })
 
@@ -248,7 +261,7 @@ describe('bad input fails at once with invalid_argument', () => {
     ['a token with ;', { ...base, clearanceToken: 'abc;def' }],
     ['a token with a space', { ...base, accessToken: 'abc def' }],
     ['a negative TTL', { ...base, accessTokenTTL: -1 }],
-    ['an infinite idle timeout', { ...base, idleTimeoutMs: Infinity }],
+    ['an idle timeout that is not a number', { ...base, idleTimeoutMs: NaN }],
     ['a fractional maxRetries', { ...base, maxRetries: 1.5 }],
     ['a base URL that is not a URL', { ...base, apiBaseUrl: 'chat.openai.com' }],
     ['a proxy that is not a URL', { ...base, proxy: 'nope' }]

@@ -23,10 +23,16 @@ export class AccountQueue {
   /**
    * Runs `task` when every call queued before it has finished. While it waits, the call's own
    * timeout and abort still apply, and a call that gives up leaves the queue at once.
+   *
+   * @param onWait - Told how many calls are ahead when this one has to wait (a `debug` line).
    */
-  async run<T>(call: CallSignal, task: () => Promise<T>): Promise<T> {
-    if (this.busy) await this.wait(call)
-    else this.busy = true
+  async run<T>(call: CallSignal, onWait: (ahead: number) => void, task: () => Promise<T>): Promise<T> {
+    if (this.busy) {
+      onWait(this.waiting.length + 1)
+      await this.wait(call)
+    } else {
+      this.busy = true
+    }
     try {
       return await task()
     } finally {

@@ -1,9 +1,8 @@
 /**
- * The request bodies of the two actions besides `next` (PROTOCOL.md §2): `variant` regenerates a
+ * The request bodies of the three actions (PROTOCOL.md §2): `next` sends a message, `variant` regenerates a
  * reply, `continue` extends one that stopped at the token limit.
  */
 import type { ConversationJSONBody } from '../types.js'
-import { nextMessageBody } from './conversation-request.js'
 
 /**
  * Regenerating is resending the user message the reply answered — the same id and text — under
@@ -43,4 +42,28 @@ export function continueMessageBody(opts: {
     parent_message_id: opts.messageId,
     conversation_id: opts.conversationId
   }
+}
+
+/** The body of a plain message, in the seed's form. */
+export function nextMessageBody(opts: {
+  messageId: string
+  text: string
+  parentMessageId: string
+  conversationId?: string
+  model: string
+}): ConversationJSONBody {
+  const body: ConversationJSONBody = {
+    action: 'next',
+    messages: [
+      {
+        id: opts.messageId,
+        role: 'user',
+        content: { content_type: 'text', parts: [opts.text] }
+      }
+    ],
+    model: opts.model,
+    parent_message_id: opts.parentMessageId
+  }
+  if (opts.conversationId) body.conversation_id = opts.conversationId
+  return body
 }

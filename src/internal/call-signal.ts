@@ -4,30 +4,28 @@
  * a timeout → ChatGPTError `timeout`; the caller's signal → that signal's own reason.
  */
 import { ChatGPTError } from '../errors.js'
+import { whenAborted } from './abort-fanout.js'
+import { raceAbort } from './race-abort.js'
+import { timerDelay } from './durations.js'
 
 export const TIMEOUT_MESSAGE = 'ChatGPT timed out waiting for response'
 
 export class CallSignal {
   private readonly controller = new AbortController()
   private readonly timer: ReturnType<typeof setTimeout> | undefined
-  private readonly onCallerAbort: (() => void) | undefined
+  private readonly unlinkCaller: () => void
   private idleTimer: ReturnType<typeof setTimeout> | undefined
   private idleMs = 0
 
-  constructor(
-    timeoutMs: number | undefined,
-    private readonly callerSignal: AbortSignal | undefined
-  ) {
-    if (callerSignal?.aborted) {
-      this.controller.abort(callerSignal.reason)
-    } else if (callerSignal) {
-      this.onCallerAbort = () => this.controller.abort(callerSignal.reason)
-      callerSignal.addEventListener('abort', this.onCallerAbort, { once: true })
-    }
-    if (timeoutMs && !this.controller.signal.aborted) {
+  constructor(timeoutMs: number | undefined, callerSignal: AbortSignal | undefined) {
+    this.unlinkCaller = callerSignal
+      ? whenAborted(callerSignal, () => this.controller.abort(callerSignal.reason))
+      : () => {}
+    const delay = timerDelay(timeoutMs)
+    if (delay !== undefined && !this.controller.signal.aborted) {
       this.timer = setTimeout(
         () => this.controller.abort(new ChatGPTError(TIMEOUT_MESSAGE, { code: 'timeout' })),
-        timeoutMs
+        delay
       )
     }
   }
@@ -52,16 +50,7 @@ export class CallSignal {
 
   /** Waits for `promise`, but no longer than the call may last. */
   race<T>(promise: Promise<T>): Promise<T> {
-    if (this.aborted) {
-      // The work may still fail later; nobody is left to hear it, so it must not go unhandled.
-      promise.catch(() => {})
-      return Promise.reject(this.reason)
-    }
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = () => reject(this.reason)
-      this.signal.addEventListener('abort', onAbort, { once: true })
-      promise.then(resolve, reject).finally(() => this.signal.removeEventListener('abort', onAbort))
-    })
+    return raceAbort(promise, this.signal)
   }
 
   /**
@@ -69,9 +58,10 @@ export class CallSignal {
    * `idleMs`: a stream that goes silent must end even when the caller set no timeout.
    */
   watchIdle(idleMs: number): void {
-    if (!idleMs || this.aborted) return
-    this.idleMs = idleMs
-    this.idleTimer = setTimeout(this.onIdle, idleMs)
+    const delay = timerDelay(idleMs)
+    if (delay === undefined || this.aborted) return
+    this.idleMs = delay
+    this.idleTimer = setTimeout(this.onIdle, delay)
   }
 
   /**
@@ -116,6 +106,6 @@ export class CallSignal {
   dispose(): void {
     if (this.timer) clearTimeout(this.timer)
     if (this.idleTimer) clearTimeout(this.idleTimer)
-    if (this.onCallerAbort) this.callerSignal?.removeEventListener('abort', this.onCallerAbort)
+    this.unlinkCaller()
   }
 }

@@ -1,10 +1,11 @@
 /**
- * Turning a failed HTTP answer into a ChatGPTError (PROTOCOL.md §3): the right code, the
- * server's own `detail` as the message, and never the raw body when it is HTML.
+ * The one mapping from an HTTP answer to a ChatGPTError (PROTOCOL.md §3): the right code, the
+ * server's own `detail` as the message, the server's wait hint, and never the raw body when it
+ * is HTML.
  */
 import { ChatGPTError, type ChatGPTErrorCode } from '../errors.js'
 import { CLOUDFLARE_CHALLENGE_MESSAGE, isCloudflareChallenge } from './cloudflare.js'
-import { sanitizeServerText } from './redact.js'
+import { oneLine } from './redact.js'
 import { retryAfterMs } from './retry-after.js'
 
 /** What the server said went wrong, pulled out of a JSON error body. */
@@ -63,19 +64,33 @@ function codeFor(status: number, detail: ServerDetail | undefined): ChatGPTError
   }
 }
 
+/** A copy of an answer's status and headers, without its body or any cookie. */
+function withoutBody(response: Response): Response | undefined {
+  const headers = new Headers()
+  for (const [name, value] of response.headers) {
+    if (!COOKIE_HEADERS.has(name)) headers.append(name, value)
+  }
+  try {
+    return new Response(null, { status: response.status, statusText: response.statusText, headers })
+  } catch {
+    // A status the Response constructor refuses (1xx, say): the error's own fields say enough.
+    return undefined
+  }
+}
+
+// Headers that carry credentials: never kept on an error.
+const COOKIE_HEADERS = new Set(['set-cookie', 'set-cookie2', 'cookie', 'authorization', 'proxy-authorization'])
+
 /**
  * The error for a non-2xx answer (or a 2xx that is an error page), given the body text read
- * with a bound. `clean` must redact secrets from server text.
+ * with a bound. Secrets are redacted later, on the way out (`secrets.ts`); the answer kept on
+ * the error has no body and no cookies.
  */
-export function errorFromResponse(
-  response: Response,
-  bodyText: string,
-  clean: (text: string) => string
-): ChatGPTError {
+export function errorFromResponse(response: Response, bodyText: string): ChatGPTError {
   const base = {
     statusCode: response.status,
-    statusText: response.statusText,
-    response
+    statusText: oneLine(response.statusText, 200),
+    response: withoutBody(response)
   }
   if (isCloudflareChallenge(response, bodyText)) {
     return new ChatGPTError(CLOUDFLARE_CHALLENGE_MESSAGE, { ...base, code: 'cloudflare_challenge' })
@@ -83,11 +98,37 @@ export function errorFromResponse(
 
   const detail = detailOf(parseJson(bodyText))
   const code = codeFor(response.status, detail)
-  const said = detail?.message ? clean(sanitizeServerText(detail.message)) : ''
-  const status = `${response.status}${response.statusText ? ` ${response.statusText}` : ''}`
+  const said = detail?.message ? oneLine(detail.message) : ''
+  const status = `${response.status}${base.statusText ? ` ${base.statusText}` : ''}`
   return new ChatGPTError(said ? `ChatGPT error ${response.status}: ${said}` : `ChatGPT error ${status}`, {
     ...base,
     code,
-    retryAfterMs: code === 'rate_limited' ? retryAfterMs(response.headers, detail?.raw) : undefined
+    // Any status may carry a hint (503 with Retry-After is a refusal to come back later).
+    retryAfterMs: retryAfterMs(response.headers, detail?.raw)
   })
+}
+
+/** An answer that is not what the request expects (`what`: "a reply stream", "JSON"). */
+export function unexpectedAnswerError(
+  response: Response,
+  bodyText: string,
+  what: string
+): ChatGPTError {
+  const contentType = response.headers.get('content-type') ?? ''
+  if (contentType.includes('html') || /^\s*</.test(bodyText)) {
+    const asError = errorFromResponse(response, bodyText)
+    if (asError.code === 'cloudflare_challenge') return asError
+    return new ChatGPTError(`ChatGPT answered with an HTML page instead of ${what}`, {
+      code: 'invalid_response',
+      statusCode: response.status,
+      statusText: asError.statusText,
+      response: asError.response
+    })
+  }
+  const detail = detailOf(parseJson(bodyText))?.message
+  const sent = contentType.includes('json') ? 'JSON' : contentType ? `"${oneLine(contentType, 60)}"` : 'something'
+  return new ChatGPTError(
+    `ChatGPT answered with ${sent} instead of ${what}${detail ? `: ${oneLine(detail)}` : ''}`,
+    { code: 'invalid_response', statusCode: response.status, response: withoutBody(response) }
+  )
 }

@@ -1,28 +1,24 @@
 /**
- * Keeping secrets out of messages. Anything built from network input goes through here, since a
- * hostile or buggy server may echo a token back.
+ * Server text made fit for a one-line message. Secrets are taken out later, in one place
+ * (`secrets.ts`), before the message is cut to its final length: cutting first could leave half
+ * a token that no redaction would then recognise.
  */
-
-const REDACTED = '[redacted]'
-
-/** Replaces every occurrence of each secret (of a plausible length) with `[redacted]`. */
-export function redactSecrets(text: string, secrets: Iterable<string | undefined>): string {
-  let result = text
-  for (const secret of secrets) {
-    // Very short values would redact ordinary words and protect nothing.
-    if (secret && secret.length >= 8 && result.includes(secret)) {
-      result = result.split(secret).join(REDACTED)
-    }
-  }
-  return result
-}
 
 /**
- * Makes server-provided text fit for a one-line message: control characters become spaces and
- * the length is capped, so a hostile body cannot flood a log.
+ * How much server text a message may carry before redaction. Far more than the final message
+ * keeps ({@link MAX_MESSAGE_CHARS}), so that a token cut here is always cut away there.
  */
-export function sanitizeServerText(text: string, maxLength = 300): string {
+export const MAX_SERVER_TEXT_CHARS = 4096
+
+/**
+ * Control characters become spaces and the length is capped, so a hostile body cannot flood a
+ * log or forge log lines.
+ */
+export function oneLine(text: string, maxLength = MAX_SERVER_TEXT_CHARS): string {
   // eslint-disable-next-line no-control-regex
-  const oneLine = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim()
-  return oneLine.length > maxLength ? `${oneLine.slice(0, maxLength)}…` : oneLine
+  const line = text.slice(0, maxLength * 2).replace(/[\u0000-\u001f\u007f]+/g, ' ').trim()
+  return line.length > maxLength ? `${line.slice(0, maxLength)}…` : line
 }
+
+/** The old name of {@link oneLine}, kept for the modules that read stream text. */
+export const sanitizeServerText = oneLine

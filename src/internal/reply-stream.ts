@@ -6,6 +6,7 @@
 import { ChatGPTError } from '../errors.js'
 import type { ConversationResponseEvent } from '../types.js'
 import { ReplyReader, type ReplyState } from './reply.js'
+import type { BodyReader } from './body-reader.js'
 import { SSEDecoder } from './sse.js'
 
 export type ReplyStreamHandlers = {
@@ -30,14 +31,12 @@ function incomplete(state: ReplyState, cause?: unknown): ChatGPTError {
 }
 
 /**
- * Reads a `text/event-stream` body to its end and returns the final reply state. Aborts surface
- * as whatever the body's reader rejects with; the caller maps them.
+ * Reads a `text/event-stream` body to its end and returns the final reply state.
+ *
+ * @throws the call's abort reason (every read is raced against it); a ChatGPTError for a
+ *   stream that failed, errored or ended early; whatever a handler throws, as is.
  */
-export async function readReplyStream(
-  body: ReadableStream<Uint8Array>,
-  handlers: ReplyStreamHandlers,
-  isAborted: () => boolean
-): Promise<ReplyState> {
+export async function readReplyStream(body: BodyReader, handlers: ReplyStreamHandlers): Promise<ReplyState> {
   const reader = new ReplyReader()
   const { onText, onConversationResponse } = handlers
   let outcome: 'done' | ChatGPTError | undefined
@@ -58,33 +57,28 @@ export async function readReplyStream(
     }
   })
 
-  const byteReader = body.getReader()
-  let ended = false
   try {
     while (!outcome) {
-      let chunk: ReadableStreamReadResult<Uint8Array>
+      let chunk: Uint8Array | undefined
       try {
-        chunk = await byteReader.read()
+        chunk = await body.read()
       } catch (error) {
-        ended = true
-        if (isAborted()) throw error
+        if (!(error instanceof ChatGPTError) || error.code !== 'network') throw error
         // A reset after the assistant had finished loses nothing (the same rule as a clean end).
         if (reader.state.finished) return reader.state
-        throw incomplete(reader.state, error)
+        throw incomplete(reader.state, error.originalError)
       }
-      if (chunk.done) {
-        ended = true
+      if (!chunk) {
         decoder.end()
         break
       }
       handlers.onBytes?.()
-      decoder.push(chunk.value)
+      decoder.push(chunk)
     }
   } finally {
     // Stop the download once we stop reading: after [DONE], an error event, an oversized event
-    // or a callback that threw.
-    if (!ended) byteReader.cancel().catch(() => {})
-    byteReader.releaseLock()
+    // or a callback that threw. (A body that ended or failed has nothing left to cancel.)
+    body.cancel()
   }
 
   if (outcome instanceof ChatGPTError) throw outcome

@@ -14,11 +14,13 @@ export function retryAfterMs(
   const ms = Number(headers.get('retry-after-ms'))
   if (headers.has('retry-after-ms') && Number.isFinite(ms) && ms >= 0) return ms
 
-  const retryAfter = headers.get('retry-after')
+  const retryAfter = headers.get('retry-after')?.trim()
   if (retryAfter) {
-    const seconds = Number(retryAfter)
-    if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000
-    const date = Date.parse(retryAfter)
+    // Delay-seconds is digits only; anything else numeric-looking ("-5", "1e3") is no hint, and
+    // must not reach Date.parse, which reads "-5" as a year.
+    if (/^\d+(\.\d+)?$/.test(retryAfter)) return Number(retryAfter) * 1000
+    // An HTTP date names a weekday or month; Date.parse alone accepts bare numbers too.
+    const date = /[a-z]/i.test(retryAfter) ? Date.parse(retryAfter) : NaN
     if (Number.isFinite(date)) return Math.max(0, date - now)
   }
 

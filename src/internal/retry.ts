@@ -1,13 +1,13 @@
 /**
  * The retry policy (PROTOCOL.md §3, §5), as pure functions: what may be retried, and how long to
- * wait first. Only a request that failed before any reply byte arrived is ever retried; the
- * caller guarantees that by retrying the request, never the stream.
+ * wait first. Only a request is ever retried, never a stream whose reply had begun; and a request
+ * that is not idempotent (a POST: a message) only when it cannot have run — see
+ * {@link shouldRetry}.
  */
 import { ChatGPTError } from '../errors.js'
+import { isConnectFailure } from './network-error.js'
 
 export const RETRY_DEFAULTS = {
-  /** Retries after the first attempt. */
-  maxRetries: 2,
   /** First backoff step; doubles each retry. */
   baseDelayMs: 500,
   /** Backoff never grows past this (without a server hint). */
@@ -18,12 +18,19 @@ export const RETRY_DEFAULTS = {
 
 const RETRYABLE_STATUS = new Set([408, 409, 429])
 
-/** True for failures that happened before a reply began and may pass on a second try. */
-export function shouldRetry(error: unknown): boolean {
+/**
+ * True for failures that may pass on a second try. An idempotent request is retried after any
+ * network failure, 408, 409, 429 or 5xx. A POST that may have reached the server is sent again
+ * only when the server explicitly refused it — 429, or 503 with a wait hint — or when the
+ * connection was never made: a 502 from a proxy, a reset or a 500 may come after the server
+ * started the reply, and sending again would post the message twice.
+ */
+export function shouldRetry(error: unknown, idempotent = true): boolean {
   if (!(error instanceof ChatGPTError)) return false
-  if (error.code === 'network') return true
+  if (error.code === 'network') return idempotent || isConnectFailure(error.originalError)
   const status = error.statusCode
   if (status === undefined || error.code === 'cloudflare_challenge') return false
+  if (!idempotent) return status === 429 || (status === 503 && error.retryAfterMs !== undefined)
   return RETRYABLE_STATUS.has(status) || status >= 500
 }
 
@@ -50,8 +57,13 @@ export type RetryDecision = { retry: false } | { retry: true; delayMs: number }
  * refused, so that a call never sleeps for minutes: the caller fails with the error, whose
  * `retryAfterMs` says when to come back.
  */
-export function decideRetry(error: unknown, retriesDone: number, maxRetries: number): RetryDecision {
-  if (retriesDone >= maxRetries || !shouldRetry(error)) return { retry: false }
+export function decideRetry(
+  error: unknown,
+  retriesDone: number,
+  maxRetries: number,
+  idempotent = true
+): RetryDecision {
+  if (retriesDone >= maxRetries || !shouldRetry(error, idempotent)) return { retry: false }
   const hint = (error as ChatGPTError).retryAfterMs
   if (hint !== undefined && hint > RETRY_DEFAULTS.maxRetryAfterMs) return { retry: false }
   return { retry: true, delayMs: retryDelayMs(retriesDone, hint) }

@@ -1,34 +1,21 @@
 /**
- * Session token → access token (PROTOCOL.md §1): one `GET /auth/session`, and every way it
- * can fail turned into a ChatGPTError whose message starts "ChatGPT failed to refresh auth token."
+ * Session token → access token (PROTOCOL.md §1): one `GET /auth/session`, and every way it can
+ * fail turned into a ChatGPTError whose message starts "ChatGPT failed to refresh auth token."
  */
 import { ChatGPTError, type ChatGPTErrorCode } from '../errors.js'
 import type { SessionResult, User } from '../types.js'
-import { errorFromResponse } from './http-error.js'
-import { readBodyText } from './read-body.js'
-import { sanitizeServerText } from './redact.js'
-import {
-  CLEARANCE_COOKIE,
-  SESSION_COOKIE,
-  browserHeaders,
-  cookieHeader,
-  rotatedSessionToken
-} from './transport.js'
+import { rotatedSessionToken } from './browser-headers.js'
+import { oneLine } from './redact.js'
+import { jsonAnswer } from './response-handlers.js'
+import type { Transport } from './transport.js'
 
 export const AUTH_FAILED_PREFIX = 'ChatGPT failed to refresh auth token.'
 
-/** How long we wait for `/auth/session`: it is shared by every caller, so it must not hang. */
+/** How long one try at `/auth/session` may take: it is shared by every caller, so it must not hang. */
 export const SESSION_REQUEST_TIMEOUT_MS = 30_000
 
-export type SessionRequest = {
-  apiBaseUrl: string
-  sessionToken: string
-  clearanceToken?: string
-  userAgent: string
-  fetch: typeof fetch
-  /** Removes secrets from server-provided text. */
-  clean: (text: string) => string
-}
+// What an access token may hold: it goes into a header as is.
+const TOKEN_CHARACTERS = /^[\x21-\x7e]+$/
 
 export type Session = {
   accessToken: string
@@ -37,76 +24,75 @@ export type Session = {
   rotatedSessionToken?: string
 }
 
-function authError(
-  reason: string,
-  code: ChatGPTErrorCode,
-  response?: Response,
-  originalError?: unknown
-): ChatGPTError {
+function authError(reason: string, code: ChatGPTErrorCode, cause?: unknown, answered?: Response): ChatGPTError {
+  const from = cause instanceof ChatGPTError ? cause : undefined
   return new ChatGPTError(`${AUTH_FAILED_PREFIX} ${reason}`, {
     code,
-    response,
-    statusCode: response?.status,
-    statusText: response?.statusText,
-    originalError
+    statusCode: from?.statusCode ?? answered?.status,
+    statusText: from?.statusText,
+    response: from?.response,
+    retryAfterMs: from?.retryAfterMs,
+    originalError: cause
   })
 }
 
-export async function requestSession(request: SessionRequest): Promise<Session> {
-  let response: Response
+/** The failure of the request itself, in the words of this endpoint. */
+function requestFailure(error: unknown, timedOut: boolean): unknown {
+  if (timedOut) {
+    const seconds = SESSION_REQUEST_TIMEOUT_MS / 1000
+    return authError(`The session endpoint did not answer within ${seconds} s.`, 'timeout', error)
+  }
+  if (!(error instanceof ChatGPTError)) return error
+  if (error.code === 'network') return authError(error.message.replace(/^ChatGPT request failed/, 'Network error'), 'network', error)
+  if (error.code === 'cloudflare_challenge' || error.code === 'invalid_response') return authError(error.message, error.code, error)
+  // On this endpoint a 401 or 403 refuses the session itself, not an access token.
+  const code = error.code === 'token_expired' || error.code === 'forbidden' ? 'unauthorized' : error.code
+  const status = `HTTP ${error.statusCode ?? ''} ${error.statusText ?? ''}`.trim()
+  return authError(status, code, error)
+}
+
+/**
+ * One try at the session.
+ *
+ * @param signal - The caller's end of waiting (the shared refresh has none: it is bounded by
+ *   {@link SESSION_REQUEST_TIMEOUT_MS} alone).
+ */
+export async function requestSession(
+  transport: Transport,
+  request: { apiBaseUrl: string; sessionToken: string; attempt: number }
+): Promise<Session> {
+  const signal = AbortSignal.timeout(SESSION_REQUEST_TIMEOUT_MS)
+  let answer: { value: unknown; response: Response }
   try {
-    response = await request.fetch(`${request.apiBaseUrl}/auth/session`, {
-      headers: {
-        ...browserHeaders(request.userAgent),
-        cookie: cookieHeader({
-          [CLEARANCE_COOKIE]: request.clearanceToken,
-          [SESSION_COOKIE]: request.sessionToken
-        })
+    answer = await transport.request(
+      {
+        method: 'GET',
+        url: `${request.apiBaseUrl}/auth/session`,
+        sessionToken: request.sessionToken,
+        signal,
+        attempt: request.attempt
       },
-      signal: AbortSignal.timeout(SESSION_REQUEST_TIMEOUT_MS)
-    })
+      jsonAnswer
+    )
   } catch (error) {
-    if ((error as Error)?.name === 'TimeoutError') {
-      const seconds = SESSION_REQUEST_TIMEOUT_MS / 1000
-      throw authError(`The session endpoint did not answer within ${seconds} s.`, 'timeout', undefined, error)
-    }
-    throw authError(`Network error: ${sanitizeServerText(String((error as Error)?.message ?? error))}`, 'network', undefined, error)
+    throw requestFailure(error, signal.aborted)
   }
 
-  const { text } = await readBodyText(response).catch((error: unknown) => {
-    throw authError('The connection was lost while reading the session.', 'network', response, error)
-  })
-  if (!response.ok) {
-    const cause = errorFromResponse(response, text, request.clean)
-    if (cause.code === 'cloudflare_challenge') throw authError(cause.message, cause.code, response, cause)
-    // On this endpoint a 401 or 403 refuses the session itself, not an access token.
-    const code = cause.code === 'token_expired' || cause.code === 'forbidden' ? 'unauthorized' : cause.code
-    throw authError(`HTTP ${response.status} ${response.statusText}`.trim(), code, response, cause)
+  const session = answer.value as Partial<SessionResult> | null
+  const refused = (reason: string, code: ChatGPTErrorCode) => authError(reason, code, undefined, answer.response)
+  if (typeof session !== 'object' || session === null || Array.isArray(session)) {
+    throw refused('The session endpoint did not answer with a session object.', 'invalid_response')
   }
-
-  let session: Partial<SessionResult>
-  try {
-    session = JSON.parse(text) ?? {}
-  } catch (error) {
-    throw authError('The session endpoint did not answer with JSON.', 'invalid_response', response, error)
-  }
-  if (typeof session !== 'object') {
-    throw authError('The session endpoint did not answer with a session object.', 'invalid_response', response)
-  }
-
   // The error field is checked before the token: an expired session may still carry a stale token.
-  if (session.error === 'RefreshAccessTokenError') {
-    throw authError('session token may have expired', 'session_expired', response)
-  }
-  if (session.error) {
-    throw authError(request.clean(sanitizeServerText(String(session.error))), 'unauthorized', response)
-  }
-  if (typeof session.accessToken !== 'string' || !session.accessToken) {
-    throw authError('Unauthorized', 'unauthorized', response)
+  if (session.error === 'RefreshAccessTokenError') throw refused('session token may have expired', 'session_expired')
+  if (session.error) throw refused(oneLine(String(session.error)), 'unauthorized')
+  if (typeof session.accessToken !== 'string' || !session.accessToken) throw refused('Unauthorized', 'unauthorized')
+  if (!TOKEN_CHARACTERS.test(session.accessToken)) {
+    throw refused('The session endpoint sent an access token that cannot go into a header.', 'invalid_response')
   }
   return {
     accessToken: session.accessToken,
     user: session.user && typeof session.user === 'object' ? session.user : undefined,
-    rotatedSessionToken: rotatedSessionToken(response.headers)
+    rotatedSessionToken: rotatedSessionToken(answer.response.headers)
   }
 }

@@ -1,38 +1,128 @@
 /**
- * What every request carries (PROTOCOL.md §1–2): the browser-like headers of the seed, and the
- * cookies, built in one place so that they stay exact and never leak into a message.
+ * The one HTTP path. Every request (the session, a JSON call, a reply stream) goes through
+ * {@link Transport.request}, which owns what they share: headers and cookies, `fetch`, the
+ * network-error rule, the error mapping of a failed answer, the HTML / Cloudflare check, body
+ * reads raced against the call's signal, one `debug` line per request, and redaction.
+ * What differs between them is the response handler they pass.
  */
+import { ChatGPTError } from '../errors.js'
+import { BodyReader, readBodyText } from './body-reader.js'
+import { CLEARANCE_COOKIE, SESSION_COOKIE, browserHeaders, cookieHeader } from './browser-headers.js'
+import { errorFromResponse, unexpectedAnswerError } from './http-error.js'
+import { isNetworkError, networkError } from './network-error.js'
+import type { Secrets } from './secrets.js'
 
-export const SESSION_COOKIE = '__Secure-next-auth.session-token'
-export const CLEARANCE_COOKIE = 'cf_clearance'
+/** The most of an error answer we read: enough for its `detail`, or to recognise a challenge page. */
+const ERROR_BODY_BYTES = 64 * 1024
 
-/** The headers the web app sends with every request. */
-export function browserHeaders(userAgent: string): Record<string, string> {
-  return {
-    'User-Agent': userAgent,
-    'x-openai-assistant-app-id': '',
-    'accept-language': 'en-US,en;q=0.9',
-    origin: 'https://chat.openai.com',
-    referer: 'https://chat.openai.com/chat'
-  }
+/** One request. */
+export type RequestSpec = {
+  method: 'GET' | 'POST' | 'PATCH'
+  url: string
+  /** Sent as `Authorization: Bearer …`. */
+  accessToken?: string
+  /** Sent as the session cookie (the session endpoint only). */
+  sessionToken?: string
+  /** Sent as JSON. */
+  body?: unknown
+  /** Aborts the request and every read of its body. */
+  signal: AbortSignal
+  /** 1 for the first try; for the `debug` line. */
+  attempt: number
 }
 
-/** The cookie header value for the given cookies, leaving out the ones we do not have. */
-export function cookieHeader(cookies: Record<string, string | undefined>): string {
-  return Object.entries(cookies)
-    .filter(([, value]) => value !== undefined && value !== '')
-    .map(([name, value]) => `${name}=${value}`)
-    .join('; ')
+/** Makes the answer of a request (a 2xx, not an HTML page) into what the caller wants. */
+export type ResponseHandler<T> = {
+  /** The `Accept` header. */
+  accept: string
+  /** What the answer should be, for errors: "a reply stream", "JSON". */
+  what: string
+  /** True when the content type is acceptable for this handler (checked before any body read). */
+  accepts: (contentType: string) => boolean
+  handle: (response: Response, body: BodyReader | undefined, signal: AbortSignal) => Promise<T>
 }
 
-/** The rotated session token from the answer's `Set-Cookie`, if the server sent one. */
-export function rotatedSessionToken(headers: Headers): string | undefined {
-  const cookies = typeof headers.getSetCookie === 'function' ? headers.getSetCookie() : []
-  for (const cookie of cookies) {
-    if (!cookie.startsWith(`${SESSION_COOKIE}=`)) continue
-    const end = cookie.indexOf(';')
-    const value = cookie.slice(SESSION_COOKIE.length + 1, end === -1 ? undefined : end).trim()
-    if (value) return value
+export type TransportOptions = {
+  fetch: typeof fetch
+  userAgent: string
+  clearanceToken: string | undefined
+  secrets: Secrets
+  /** Receives each line already redacted; absent: no logging. */
+  debug: ((line: string) => void) | undefined
+}
+
+export class Transport {
+  constructor(private readonly options: TransportOptions) {}
+
+  /** Logs a line (redacted) when `debug` is on. */
+  log(line: string): void {
+    const { debug, secrets } = this.options
+    if (debug) debug(secrets.redact(line))
   }
-  return undefined
+
+  /**
+   * Sends one request and hands a good answer to `handler`.
+   *
+   * @throws the signal's reason once it aborts; a ChatGPTError (redacted) for a failed answer,
+   *   an HTML page, an unexpected content type, or a network failure (`network`, whose
+   *   `originalError` tells whether it failed to connect); anything else `fetch` throws, as is.
+   */
+  async request<T>(spec: RequestSpec, handler: ResponseHandler<T>): Promise<T> {
+    const { secrets } = this.options
+    try {
+      const response = await this.#send(spec, handler.accept)
+      return await this.#answer(response, spec.signal, handler)
+    } catch (error) {
+      if (spec.signal.aborted) throw spec.signal.reason
+      throw error instanceof ChatGPTError ? secrets.redactError(error) : error
+    }
+  }
+
+  async #send(spec: RequestSpec, accept: string): Promise<Response> {
+    const { fetch, userAgent, clearanceToken } = this.options
+    const cookie = cookieHeader({ [CLEARANCE_COOKIE]: clearanceToken, [SESSION_COOKIE]: spec.sessionToken })
+    const headers: Record<string, string> = { ...browserHeaders(userAgent), Accept: accept }
+    if (spec.accessToken) headers.Authorization = `Bearer ${spec.accessToken}`
+    if (cookie) headers.Cookie = cookie
+    if (spec.body !== undefined) headers['Content-Type'] = 'application/json'
+
+    const started = Date.now()
+    const request = `${spec.method} ${new URL(spec.url).pathname}`
+    let response: Response
+    try {
+      response = await fetch(spec.url, {
+        method: spec.method,
+        headers,
+        body: spec.body === undefined ? undefined : JSON.stringify(spec.body),
+        signal: spec.signal
+      })
+    } catch (error) {
+      if (spec.signal.aborted) throw spec.signal.reason
+      const network = isNetworkError(error)
+      this.log(`${request} → ${network ? 'network error' : 'failed'} (${Date.now() - started} ms, attempt ${spec.attempt})`)
+      // Only a failure `fetch` reports as the network's is one; anything else is passed on.
+      throw network ? networkError(error) : error
+    }
+    this.log(`${request} → ${response.status} (${Date.now() - started} ms, attempt ${spec.attempt})`)
+    return response
+  }
+
+  async #answer<T>(response: Response, signal: AbortSignal, handler: ResponseHandler<T>): Promise<T> {
+    if (!response.ok) {
+      const { text } = await readBodyText(response, signal, ERROR_BODY_BYTES)
+      throw errorFromResponse(response, text)
+    }
+    const contentType = response.headers.get('content-type') ?? ''
+    if (contentType.includes('html') || !handler.accepts(contentType)) {
+      const { text } = await readBodyText(response, signal, ERROR_BODY_BYTES)
+      throw unexpectedAnswerError(response, text, handler.what)
+    }
+    const body = response.body ? new BodyReader(response.body, signal) : undefined
+    try {
+      return await handler.handle(response, body, signal)
+    } catch (error) {
+      body?.cancel()
+      throw error
+    }
+  }
 }

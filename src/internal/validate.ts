@@ -35,15 +35,32 @@ export function assertUuid(name: string, value: unknown): void {
   if (typeof value !== 'string' || !UUID.test(value)) throw invalid(`${name} must be a UUID`)
 }
 
-/** A duration in milliseconds: a finite, non-negative number (0 means none). */
+/**
+ * A duration in milliseconds: a number, 0 or more. `0` and `Infinity` mean none; durations past
+ * what timers can hold (about 24.8 days) are clamped to it (see `durations.ts`).
+ */
 export function assertDuration(name: string, value: unknown): void {
   if (value === undefined) return
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw invalid(`${name} must be a finite number of milliseconds, 0 or more`)
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+    throw invalid(`${name} must be a number of milliseconds, 0 or more (0 or Infinity for none)`)
   }
 }
 
-export function assertBaseUrl(name: string, value: unknown): void {
+// A header value: tab, visible ASCII and space, or Latin-1 (what `fetch` can put on the wire).
+const UNSAFE_IN_HEADER = /[^\t\x20-\x7e\x80-\xff]/
+
+/** A value that goes into a header as is (the User-Agent). */
+export function assertHeaderValue(name: string, value: unknown): asserts value is string {
+  if (typeof value !== 'string' || UNSAFE_IN_HEADER.test(value)) {
+    throw invalid(`${name} must be a single-line string of Latin-1 characters, without control characters`)
+  }
+}
+
+/**
+ * An absolute http(s) URL. Without `allowCredentials` it must not carry a user or password
+ * (a proxy may: its password is then one of the client's secrets).
+ */
+export function assertBaseUrl(name: string, value: unknown, allowCredentials = false): void {
   if (typeof value !== 'string') throw invalid(`${name} must be a URL string`)
   let url: URL
   try {
@@ -53,6 +70,10 @@ export function assertBaseUrl(name: string, value: unknown): void {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw invalid(`${name} must be an absolute http(s) URL`)
+  }
+  // A password in a URL ends up in logs and error messages; credentials go in their own options.
+  if (!allowCredentials && (url.username || url.password)) {
+    throw invalid(`${name} must not contain a user name or password`)
   }
 }
 

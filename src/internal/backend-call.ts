@@ -1,0 +1,55 @@
+/**
+ * One authenticated request to the backend API with the retry rules of a call: tried again after
+ * a failure the policy allows (`retry.ts`), and once with a fresh access token after a 401. The
+ * access token is fetched outside the retries: the session refresh has retried on its own.
+ */
+import { ChatGPTError } from '../errors.js'
+import type { AuthState } from './auth-state.js'
+import { backoffBeforeRetry } from './backoff.js'
+import type { CallSignal } from './call-signal.js'
+import type { RequestSpec, ResponseHandler, Transport } from './transport.js'
+
+export type BackendCall = {
+  method: RequestSpec['method']
+  url: string
+  body?: unknown
+  call: CallSignal
+  maxRetries: number
+}
+
+export async function backendCall<T>(
+  transport: Transport,
+  auth: AuthState,
+  request: BackendCall,
+  handler: ResponseHandler<T>
+): Promise<T> {
+  const { call, method } = request
+  const backoff = {
+    what: `${method} ${new URL(request.url).pathname}`,
+    maxRetries: request.maxRetries,
+    // A POST may start something on the server (a reply); sending it twice is never safe.
+    idempotent: method !== 'POST',
+    log: (line: string) => transport.log(line),
+    call
+  }
+  let reauthenticated = false
+  for (let retries = 0, attempt = 1; ; attempt++) {
+    const accessToken = await auth.accessToken(call.signal)
+    try {
+      return await transport.request(
+        { method, url: request.url, body: request.body, accessToken, signal: call.signal, attempt },
+        handler
+      )
+    } catch (error) {
+      if (call.aborted) throw call.reason
+      if (error instanceof ChatGPTError && error.code === 'token_expired' && !reauthenticated) {
+        reauthenticated = true
+        transport.log(`${backoff.what}: access token refused (${error.statusCode}); re-auth and one more try`)
+        auth.invalidate(accessToken)
+        continue
+      }
+      if (!(await backoffBeforeRetry(backoff, error, retries))) throw error
+      retries++
+    }
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Every secret a client has held, and the one place that takes them out of what leaves the
+ * library: error fields, `debug` lines. A hostile or buggy server may echo a token back in a
+ * status text, a header or a body, and a rotated or refreshed token is no less a secret once
+ * replaced, so secrets are added and never forgotten (but for the oldest access tokens, see
+ * {@link MAX_ACCESS_TOKENS}).
+ */
+import { ChatGPTError } from '../errors.js'
+import { oneLine } from './redact.js'
+
+const REDACTED = '[redacted]'
+
+/** Values shorter than this are not redacted: they would hide ordinary words and protect nothing. */
+const MIN_SECRET_LENGTH = 8
+
+/**
+ * Access tokens refresh every `accessTokenTTL` (a minute by default), so a client running for
+ * months would hold thousands; the oldest have long expired. Session and clearance tokens are
+ * always kept.
+ */
+export const MAX_ACCESS_TOKENS = 256
+
+/** The longest error message we hand out, cut only after redaction so no part of a secret survives. */
+export const MAX_MESSAGE_CHARS = 600
+
+export class Secrets {
+  readonly #lasting = new Set<string>()
+  readonly #accessTokens = new Set<string>()
+
+  /** Adds a session token, clearance token or proxy password: kept for the client's life. */
+  add(secret: string | undefined): void {
+    if (secret && secret.length >= MIN_SECRET_LENGTH) this.#lasting.add(secret)
+  }
+
+  /** Adds an access token; the oldest are dropped past {@link MAX_ACCESS_TOKENS}. */
+  addAccessToken(token: string | undefined): void {
+    if (!token || token.length < MIN_SECRET_LENGTH) return
+    this.#accessTokens.delete(token)
+    this.#accessTokens.add(token)
+    if (this.#accessTokens.size > MAX_ACCESS_TOKENS) {
+      this.#accessTokens.delete(this.#accessTokens.values().next().value!)
+    }
+  }
+
+  /** `text` with every secret replaced by `[redacted]`. */
+  redact(text: string): string {
+    let result = text
+    for (const set of [this.#lasting, this.#accessTokens]) {
+      for (const secret of set) {
+        if (result.includes(secret)) result = result.split(secret).join(REDACTED)
+      }
+    }
+    return result
+  }
+
+  /**
+   * Makes an error fit to leave the library: redacts its message, stack, status text, partial
+   * text and the error it wraps, then cuts the message. Idempotent, so any layer may call it.
+   */
+  redactError(error: ChatGPTError): ChatGPTError {
+    const message = this.redact(error.message)
+    if (message.length > MAX_MESSAGE_CHARS) {
+      error.message = `${message.slice(0, MAX_MESSAGE_CHARS)}…`
+      // The stack starts with the old message; the frames below it are ours and hold no secret.
+      if (error.stack) error.stack = `${error.name}: ${error.message}${framesOf(error.stack)}`
+    } else {
+      error.message = message
+      if (error.stack) error.stack = this.redact(error.stack)
+    }
+    if (error.statusText !== undefined) error.statusText = oneLine(this.redact(error.statusText), 200)
+    if (error.partialText !== undefined) error.partialText = this.redact(error.partialText)
+    if (error.originalError) error.originalError = this.#redactCause(error.originalError)
+    return error
+  }
+
+  /** A wrapped error, as a copy holding only its redacted name, message, code and stack. */
+  #redactCause(cause: Error): Error {
+    if (cause instanceof ChatGPTError) return this.redactError(cause)
+    const copy = new Error(this.redact(String(cause.message)))
+    copy.name = cause.name
+    copy.stack = cause.stack === undefined ? undefined : this.redact(cause.stack)
+    const code = (cause as { code?: unknown }).code ?? (cause.cause as { code?: unknown } | undefined)?.code
+    if (typeof code === 'string') (copy as Error & { code?: string }).code = code
+    return copy
+  }
+}
+
+/** The "    at …" lines of a stack, without the message line(s) above them. */
+function framesOf(stack: string): string {
+  const at = stack.indexOf('\n    at ')
+  return at === -1 ? '' : stack.slice(at)
+}

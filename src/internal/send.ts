@@ -1,0 +1,40 @@
+/**
+ * One round of a reply, below presentation: open the stream (`POST /conversation`, retried only
+ * as the POST rule allows), then read it to the end. Shape-agnostic (the reader handles every
+ * shape) and knows no markdown: the text it reports is the server's.
+ */
+import type { ConversationJSONBody, ConversationResponseEvent } from '../types.js'
+import type { AuthState } from './auth-state.js'
+import { backendCall } from './backend-call.js'
+import type { CallSignal } from './call-signal.js'
+import type { ReplyState } from './reply.js'
+import { readReplyStream } from './reply-stream.js'
+import { eventStream } from './response-handlers.js'
+import type { Transport } from './transport.js'
+
+export type SendContext = {
+  transport: Transport
+  auth: AuthState
+  backendApiBaseUrl: string
+  call: CallSignal
+  maxRetries: number
+  /** Every change of the reply text (the server's markdown), with the state it belongs to. */
+  onText?: (text: string, state: ReplyState) => void
+  onConversationResponse?: (response: ConversationResponseEvent) => void
+}
+
+export async function sendRound(context: SendContext, body: ConversationJSONBody): Promise<ReplyState> {
+  const { call } = context
+  const stream = await backendCall(
+    context.transport,
+    context.auth,
+    { method: 'POST', url: `${context.backendApiBaseUrl}/conversation`, body, call, maxRetries: context.maxRetries },
+    eventStream
+  )
+  call.touch() // the answer's headers count as a sign of life
+  return readReplyStream(stream, {
+    onText: context.onText,
+    onConversationResponse: context.onConversationResponse,
+    onBytes: () => call.touch()
+  })
+}
