@@ -54,6 +54,16 @@ import {
 type UpdateObserver = (text: string, state: ReplyState) => void
 
 /**
+ * What {@link ChatGPTConversation} needs of a client beyond its public API, to stream through it.
+ * Set once by the class itself (so its state stays `#private`); not exported from the package.
+ * @internal
+ */
+export const clientInternals = {} as {
+  sendWithUpdates(api: ChatGPTAPI, message: string, opts: SendMessageOptions, onUpdate: UpdateObserver): Promise<ChatGPTReply>
+  plainText(api: ChatGPTAPI): boolean
+}
+
+/**
  * A client for the ChatGPT web backend: session token → access token, messages with streaming,
  * timeouts and abort, and conversations.
  *
@@ -79,6 +89,11 @@ export class ChatGPTAPI {
   readonly #transport: Transport
   readonly #auth: AuthState
   readonly #queue: AccountQueue
+
+  static {
+    clientInternals.sendWithUpdates = (api, message, opts, onUpdate) => api.#sendNext(message, opts, onUpdate)
+    clientInternals.plainText = (api) => !api.#markdown
+  }
 
   /**
    * Creates a new client wrapper around the unofficial ChatGPT REST API.

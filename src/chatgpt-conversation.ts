@@ -1,4 +1,5 @@
-import type { ChatGPTAPI } from './chatgpt-api.js'
+import { type ChatGPTAPI, clientInternals } from './chatgpt-api.js'
+import { ChatGPTMessageStream } from './chatgpt-message-stream.js'
 import type { ConversationHistory } from './conversation-history.js'
 import { CallSignal } from './internal/call-signal.js'
 import { rollbackTarget } from './internal/tree-targets.js'
@@ -72,16 +73,62 @@ export class ChatGPTConversation {
    * @returns The response from ChatGPT
    */
   sendMessage(message: string, opts: SendConversationMessageOptions = {}): Promise<string> {
+    return this.sendMessageDetailed(message, opts).then((reply) => reply.text)
+  }
+
+  /**
+   * Like {@link ChatGPTConversation.sendMessage}, but resolves to the reply with its ids and
+   * `finishReason`.
+   *
+   * @param message - The prompt message to send
+   * @param opts - The options of a message (see {@link SendConversationMessageOptions}).
+   * @returns The reply; the conversation continues from it.
+   *
+   * @example
+   * ```ts
+   * const chat = api.getConversation()
+   * const reply = await chat.sendMessageDetailed('Write a long essay')
+   * if (reply.finishReason === 'max_tokens') await chat.continue()
+   * ```
+   */
+  sendMessageDetailed(message: string, opts: SendConversationMessageOptions = {}): Promise<ChatGPTReply> {
     return this._enqueue(opts, async (bounds) => {
-      const reply = await this.api.sendMessageDetailed(message, {
-        ...opts,
-        ...bounds,
-        conversationId: this.conversationId,
-        parentMessageId: this.parentMessageId
-      })
+      const reply = await this.api.sendMessageDetailed(message, { ...opts, ...bounds, ...this._ids() })
       this._advance(reply)
-      return reply.text
+      return reply
     })
+  }
+
+  /**
+   * Sends a message in this conversation and streams the reply (see
+   * {@link ChatGPTAPI.streamMessage}). It waits its turn behind the conversation's earlier calls;
+   * the conversation continues from the reply once it has finished.
+   *
+   * @param message - The prompt message to send
+   * @param opts - The options of a message; `timeoutMs` and `abortSignal` cover the wait too.
+   * @returns The stream: iterate it for updates, or await its `result`.
+   *
+   * @example
+   * ```ts
+   * const chat = api.getConversation()
+   * for await (const { delta } of chat.streamMessage('Tell me a story')) process.stdout.write(delta)
+   * ```
+   */
+  streamMessage(message: string, opts: SendConversationMessageOptions = {}): ChatGPTMessageStream {
+    return new ChatGPTMessageStream(
+      (abortSignal, onUpdate) =>
+        this._enqueue({ timeoutMs: opts.timeoutMs, abortSignal }, async (bounds) => {
+          const reply = await clientInternals.sendWithUpdates(
+            this.api,
+            message,
+            { ...opts, ...bounds, ...this._ids() },
+            onUpdate
+          )
+          this._advance(reply)
+          return reply
+        }),
+      { abortSignal: opts.abortSignal, plainText: clientInternals.plainText(this.api) }
+    )
   }
 
   /**
@@ -189,6 +236,11 @@ export class ChatGPTConversation {
     // waiting must not let the next one overtake a call still running.
     this.tail = Promise.all([previous, result.catch(() => {})])
     return result
+  }
+
+  /** Where the next message continues from. */
+  private _ids(): { conversationId: string | undefined; parentMessageId: string | undefined } {
+    return { conversationId: this.conversationId, parentMessageId: this.parentMessageId }
   }
 
   /** Moves the ids forward to a reply that succeeded. */

@@ -1,0 +1,28 @@
+import { readFileSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+
+// The built type declarations are the public surface: internal classes must not leak into them,
+// or users would start depending on what we are free to change. (npm test builds first.)
+const buildDir = new URL('../build/', import.meta.url).pathname
+
+function declarationFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory()
+      ? declarationFiles(join(dir, entry.name))
+      : /\.d\.c?ts$/.test(entry.name) ? [join(dir, entry.name)] : []
+  )
+}
+
+describe('build/*.d.ts', () => {
+  it('names no internal type', () => {
+    const files = declarationFiles(buildDir)
+    expect(files.length).toBeGreaterThan(0)
+    for (const file of files) {
+      const text = readFileSync(file, 'utf8')
+      for (const internal of ['CallSignal', 'AccountQueue', 'AccessTokenCache', 'ReplyState', 'AuthState', 'Transport', 'Secrets', 'clientInternals']) {
+        expect(text, `${file} names ${internal}`).not.toMatch(new RegExp(`\\b${internal}\\b`))
+      }
+    }
+  })
+})
