@@ -3,6 +3,7 @@
  * as it streams, Ctrl-C stopping it, and a wait when another command is talking to the account.
  */
 import { ChatGPTError, type ChatGPTReply, type SendMessageOptions } from '../index.js'
+import { sleep } from '../internal/sleep.js'
 import { InterruptedError } from './cli-error.js'
 import type { Context } from './context.js'
 import type { ReplyPrinter } from './reply-printer.js'
@@ -74,18 +75,4 @@ export async function runReply(
 /** "Only one message at a time": the account is answering another message right now. */
 function accountBusy(error: unknown): boolean {
   return error instanceof ChatGPTError && error.code === 'rate_limited' && /one message at a time/i.test(error.message)
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    const onAbort = () => {
-      clearTimeout(timer)
-      reject(signal.reason)
-    }
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
 }

@@ -3,26 +3,11 @@
  * the thread from the root to a node, through `parent`, keeping only user and assistant text.
  */
 import { ChatGPTError } from '../errors.js'
-import type { ConversationNodeJSON, HistoryMessage, Message } from '../types.js'
+import type { ConversationNodeJSON, HistoryMessage } from '../types.js'
 import { toDate } from './dates.js'
+import { visibleRole } from './visible-role.js'
 
 export type Mapping = Record<string, ConversationNodeJSON>
-
-/**
- * Whether a message shows in the chat: user or assistant text addressed to everyone. Hidden
- * system messages, tool calls and tool output are part of the tree but not of the chat.
- */
-function visibleRole(message: Message | null | undefined): 'user' | 'assistant' | undefined {
-  if (!message || typeof message !== 'object') return undefined
-  const role = message.author?.role ?? message.role
-  if (role !== 'user' && role !== 'assistant') return undefined
-  // `Role` is an open string union, which a comparison does not narrow.
-  const shown = role as 'user' | 'assistant'
-  if ((message.recipient ?? 'all') !== 'all') return undefined
-  if ((message.content?.content_type ?? 'text') !== 'text') return undefined
-  if (message.metadata?.is_visually_hidden_from_conversation === true) return undefined
-  return shown
-}
 
 /** The node's message as a {@link HistoryMessage}, or `undefined` when it is not shown. */
 export function toHistoryMessage(node: ConversationNodeJSON | undefined): HistoryMessage | undefined {

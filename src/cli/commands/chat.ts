@@ -240,14 +240,8 @@ class ChatSession {
     }
   }
 
-  private async send(message: string, attempt: AttemptOptions): Promise<ChatGPTReply> {
-    const text = await this.conversation.sendMessage(message, { ...attempt, model: this.options.model })
-    return {
-      text,
-      conversationId: this.conversation.conversationId ?? '',
-      messageId: this.conversation.parentMessageId ?? '',
-      parentMessageId: ''
-    }
+  private send(message: string, attempt: AttemptOptions): Promise<ChatGPTReply> {
+    return this.conversation.sendMessageDetailed(message, { ...attempt, model: this.options.model })
   }
 
   private async command(input: string): Promise<'exit' | void> {
