@@ -540,6 +540,8 @@ export class ChatGPTAPI {
             onProgress?.(shown)
           }
         )
+        // An abort from a callback on the last event still ends the call as aborted.
+        call.throwIfAborted()
         return {
           text: present(state.text, state),
           messageId: state.messageId ?? '',

@@ -3,6 +3,7 @@
  * HTTP response, and that stops the request when its consumer stops.
  */
 import { ChatGPTError } from './errors.js'
+import { whenAborted } from './internal/abort-fanout.js'
 import { TextDeltas, settledPlainTextLength } from './internal/text-deltas.js'
 import type { ChatGPTReply } from './types.js'
 
@@ -256,11 +257,6 @@ export class ChatGPTMessageStream implements AsyncIterable<ChatGPTStreamUpdate> 
 /** Forwards an abort of the caller's signal to `controller`; returns the unlinking function. */
 function linkAbort(signal: AbortSignal | undefined, controller: AbortController): () => void {
   if (!signal) return () => {}
-  if (signal.aborted) {
-    controller.abort(signal.reason)
-    return () => {}
-  }
-  const onAbort = () => controller.abort(signal.reason)
-  signal.addEventListener('abort', onAbort, { once: true })
-  return () => signal.removeEventListener('abort', onAbort)
+  // One listener per shared signal, however many streams use it (see abort-fanout.ts).
+  return whenAborted(signal, () => controller.abort(signal.reason))
 }

@@ -14,7 +14,13 @@ const sessionRequests = (backend: { requests: { path: string }[] }) =>
 
 describe('retry policy (pure)', () => {
   const error = (statusCode: number | undefined, code: any, retryAfter?: number) =>
-    new ChatGPTError('x', { code, statusCode, retryAfterMs: retryAfter })
+    new ChatGPTError('x', {
+      code,
+      statusCode,
+      retryAfterMs: retryAfter,
+      // A network error wraps what fetch rejected with.
+      originalError: code === 'network' ? new TypeError('fetch failed') : undefined
+    })
 
   it('retries connection errors, 408, 409, 429 and 5xx, and nothing else', () => {
     for (const [status, code] of [[undefined, 'network'], [408, 'http_error'], [409, 'http_error'], [429, 'rate_limited'], [500, 'server_error'], [503, 'server_error']] as const) {

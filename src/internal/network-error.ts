@@ -44,10 +44,14 @@ const CONNECT_ERROR_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT'
 ])
 
-/** The low-level cause's `code` (undici puts it on `error.cause`), if any. */
+/**
+ * The low-level cause's `code`: undici puts it on `error.cause`; a redacted copy of the error
+ * (`secrets.ts`) keeps it on itself.
+ */
 function causeCode(error: unknown): string | undefined {
-  const cause = (error as { cause?: { code?: unknown; cause?: { code?: unknown } } })?.cause
-  const code = cause?.code ?? cause?.cause?.code
+  const failure = error as { code?: unknown; cause?: { code?: unknown; cause?: { code?: unknown } } }
+  const cause = failure?.cause
+  const code = failure?.code ?? cause?.code ?? cause?.cause?.code
   return typeof code === 'string' ? code : undefined
 }
 
@@ -58,8 +62,10 @@ export function isConnectFailure(error: unknown): boolean {
 }
 
 /**
- * A network failure as a ChatGPTError `network`, naming the low-level cause, which stays its
- * `originalError` (so that {@link isConnectFailure} can still be asked of it).
+ * A failed `fetch()` as a ChatGPTError `network`, naming the low-level cause, which stays its
+ * `originalError` (so that {@link isNetworkError} and {@link isConnectFailure} can still be asked
+ * of it: only those failures are retried). A `fetch` of the caller's may fail in its own words;
+ * it is still the request that failed, and its message is redacted like any other.
  */
 export function networkError(error: unknown, partialText?: string): ChatGPTError {
   const cause = (error as { cause?: { message?: unknown } })?.cause

@@ -2,6 +2,9 @@
  * How long the server asked us to wait (PROTOCOL.md §3), from whichever hint it gave.
  */
 
+// A plain non-negative number: no sign, no exponent, nothing empty.
+const DECIMAL = /^\d+(\.\d+)?$/
+
 /**
  * Milliseconds to wait before retrying, from `retry-after-ms`, `Retry-After` (seconds or an HTTP
  * date) or a `clears_in` (seconds) inside the error detail; `undefined` when there is no usable hint.
@@ -11,14 +14,14 @@ export function retryAfterMs(
   detail?: unknown,
   now: number = Date.now()
 ): number | undefined {
-  const ms = Number(headers.get('retry-after-ms'))
-  if (headers.has('retry-after-ms') && Number.isFinite(ms) && ms >= 0) return ms
+  const ms = headers.get('retry-after-ms')?.trim()
+  if (ms && DECIMAL.test(ms)) return Number(ms)
 
   const retryAfter = headers.get('retry-after')?.trim()
   if (retryAfter) {
     // Delay-seconds is digits only; anything else numeric-looking ("-5", "1e3") is no hint, and
     // must not reach Date.parse, which reads "-5" as a year.
-    if (/^\d+(\.\d+)?$/.test(retryAfter)) return Number(retryAfter) * 1000
+    if (DECIMAL.test(retryAfter)) return Number(retryAfter) * 1000
     // An HTTP date names a weekday or month; Date.parse alone accepts bare numbers too.
     const date = /[a-z]/i.test(retryAfter) ? Date.parse(retryAfter) : NaN
     if (Number.isFinite(date)) return Math.max(0, date - now)

@@ -5,7 +5,7 @@
  * {@link shouldRetry}.
  */
 import { ChatGPTError } from '../errors.js'
-import { isConnectFailure } from './network-error.js'
+import { isConnectFailure, isNetworkError } from './network-error.js'
 
 export const RETRY_DEFAULTS = {
   /** First backoff step; doubles each retry. */
@@ -27,7 +27,10 @@ const RETRYABLE_STATUS = new Set([408, 409, 429])
  */
 export function shouldRetry(error: unknown, idempotent = true): boolean {
   if (!(error instanceof ChatGPTError)) return false
-  if (error.code === 'network') return idempotent || isConnectFailure(error.originalError)
+  if (error.code === 'network') {
+    const cause = error.originalError
+    return isConnectFailure(cause) || (idempotent && isNetworkError(cause))
+  }
   const status = error.statusCode
   if (status === undefined || error.code === 'cloudflare_challenge') return false
   if (!idempotent) return status === 429 || (status === 503 && error.retryAfterMs !== undefined)

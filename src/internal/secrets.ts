@@ -70,7 +70,23 @@ export class Secrets {
     if (error.statusText !== undefined) error.statusText = oneLine(this.redact(error.statusText), 200)
     if (error.partialText !== undefined) error.partialText = this.redact(error.partialText)
     if (error.originalError) error.originalError = this.#redactCause(error.originalError)
+    if (error.response) error.response = this.#redactResponse(error.response)
     return error
+  }
+
+  /** The answer's status and headers with secrets redacted (it has no body and no cookies). */
+  #redactResponse(response: Response): Response | undefined {
+    const headers = new Headers()
+    for (const [name, value] of response.headers) headers.append(name, this.redact(value))
+    try {
+      return new Response(null, {
+        status: response.status,
+        statusText: oneLine(this.redact(response.statusText), 200),
+        headers
+      })
+    } catch {
+      return undefined
+    }
   }
 
   /** A wrapped error, as a copy holding only its redacted name, message, code and stack. */

@@ -43,7 +43,8 @@ function requestFailure(error: unknown, timedOut: boolean): unknown {
     return authError(`The session endpoint did not answer within ${seconds} s.`, 'timeout', error)
   }
   if (!(error instanceof ChatGPTError)) return error
-  if (error.code === 'network') return authError(error.message.replace(/^ChatGPT request failed/, 'Network error'), 'network', error)
+  // The fetch failure itself stays the cause: the retry policy asks it what kind it was.
+  if (error.code === 'network') return authError(error.message.replace(/^ChatGPT request failed/, 'Network error'), 'network', error.originalError)
   if (error.code === 'cloudflare_challenge' || error.code === 'invalid_response') return authError(error.message, error.code, error)
   // On this endpoint a 401 or 403 refuses the session itself, not an access token.
   const code = error.code === 'token_expired' || error.code === 'forbidden' ? 'unauthorized' : error.code

@@ -9,7 +9,7 @@ import { ChatGPTError } from '../errors.js'
 import { BodyReader, readBodyText } from './body-reader.js'
 import { CLEARANCE_COOKIE, SESSION_COOKIE, browserHeaders, cookieHeader } from './browser-headers.js'
 import { errorFromResponse, unexpectedAnswerError } from './http-error.js'
-import { isNetworkError, networkError } from './network-error.js'
+import { networkError } from './network-error.js'
 import type { Secrets } from './secrets.js'
 
 /** The most of an error answer we read: enough for its `detail`, or to recognise a challenge page. */
@@ -57,15 +57,20 @@ export class Transport {
   /** Logs a line (redacted) when `debug` is on. */
   log(line: string): void {
     const { debug, secrets } = this.options
-    if (debug) debug(secrets.redact(line))
+    if (!debug) return
+    try {
+      debug(secrets.redact(line))
+    } catch {
+      // A broken logger must not change the outcome of a call.
+    }
   }
 
   /**
    * Sends one request and hands a good answer to `handler`.
    *
    * @throws the signal's reason once it aborts; a ChatGPTError (redacted) for a failed answer,
-   *   an HTML page, an unexpected content type, or a network failure (`network`, whose
-   *   `originalError` tells whether it failed to connect); anything else `fetch` throws, as is.
+   *   an HTML page, an unexpected content type, or a failed `fetch()` (`network`, whose
+   *   `originalError` tells whether it was the network's and whether it failed to connect).
    */
   async request<T>(spec: RequestSpec, handler: ResponseHandler<T>): Promise<T> {
     const { secrets } = this.options
@@ -98,10 +103,8 @@ export class Transport {
       })
     } catch (error) {
       if (spec.signal.aborted) throw spec.signal.reason
-      const network = isNetworkError(error)
-      this.log(`${request} → ${network ? 'network error' : 'failed'} (${Date.now() - started} ms, attempt ${spec.attempt})`)
-      // Only a failure `fetch` reports as the network's is one; anything else is passed on.
-      throw network ? networkError(error) : error
+      this.log(`${request} → network error (${Date.now() - started} ms, attempt ${spec.attempt})`)
+      throw networkError(error)
     }
     this.log(`${request} → ${response.status} (${Date.now() - started} ms, attempt ${spec.attempt})`)
     return response
