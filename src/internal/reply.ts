@@ -29,8 +29,13 @@ export type ReplyState = {
 export type ReplyStep =
   /** Nothing a caller needs to see (a ping, the encoding marker, an unparseable line). */
   | { kind: 'none' }
-  /** An event; `textChanged` tells whether the reply text grew or changed. */
-  | { kind: 'event'; response: ConversationResponseEvent; textChanged: boolean }
+  /**
+   * An event; `textChanged` tells whether the reply text grew or changed. `response` is the event
+   * as of now, never changed by later events. With the v1 encoding it is taken when read (a
+   * snapshot makes the next op copy its path, which only a caller that keeps events should pay
+   * for): read it before the next `push`, or it throws.
+   */
+  | { kind: 'event'; readonly response: ConversationResponseEvent; textChanged: boolean }
   /** `[DONE]` */
   | { kind: 'done' }
   /** An error reported inside the stream. */
@@ -52,14 +57,47 @@ function isReplyMessage(message: Message): boolean {
   )
 }
 
+/**
+ * A v1 event. Its `response` is a snapshot of the delta document taken when read: a caller may
+ * keep every event's object, and each must still read as of its event. (A class, not an object
+ * literal with a getter, which V8 builds slowly, once per event.)
+ */
+class DeltaEventStep {
+  readonly kind = 'event'
+  constructor(
+    private readonly delta: DeltaDocument,
+    readonly textChanged: boolean,
+    private readonly pushes: () => number,
+    private readonly atPush: number
+  ) {}
+
+  get response(): ConversationResponseEvent {
+    if (this.pushes() !== this.atPush) {
+      throw new Error('ReplyStep.response of a v1 event read after the next push')
+    }
+    return this.delta.snapshot() as ConversationResponseEvent
+  }
+}
+
 /** Reads a reply stream event by event into a {@link ReplyState}. */
 export class ReplyReader {
   readonly state: ReplyState = { text: '', finished: false }
   private delta: DeltaDocument | undefined
   private deltaChars = 0
+  /** Counts pushes, so that a v1 step can tell when its moment has passed. */
+  private pushes = 0
+
+  /**
+   * Work units the v1 delta document has charged (see `MAX_WORK_PER_EVENT` in delta-patch.ts), so
+   * that tests check what a stream costs by counting, not timing.
+   */
+  get deltaWork(): number {
+    return this.delta?.work ?? 0
+  }
 
   /** Interprets one event. */
   push({ event, data }: SSEEvent): ReplyStep {
+    this.pushes++
     if (data === '[DONE]') return { kind: 'done' }
     if (event === 'delta_encoding') {
       this.delta ??= new DeltaDocument()
@@ -99,9 +137,15 @@ export class ReplyReader {
       }
     }
     this.delta.apply(op)
-    const document = this.delta.document
+    const document = this.delta.live
     if (typeof document !== 'object' || document === null) return { kind: 'none' }
-    return this.pushDocument(document as ConversationResponseEvent)
+    const step = this.pushDocument(document as ConversationResponseEvent)
+    return step.kind === 'event' ? this.snapshotStep(this.delta, step.textChanged) : step
+  }
+
+  /** A v1 event whose `response` is a snapshot of the document, taken when read. */
+  private snapshotStep(delta: DeltaDocument, textChanged: boolean): ReplyStep {
+    return new DeltaEventStep(delta, textChanged, () => this.pushes, this.pushes)
   }
 
   private pushDocument(response: ConversationResponseEvent): ReplyStep {
