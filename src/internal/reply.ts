@@ -117,7 +117,8 @@ export class ReplyReader {
       return { kind: 'none' }
     }
     const record = parsed as Record<string, unknown>
-    if ('v' in record) return this.pushDelta(record as DeltaOp, data.length)
+    // A delta op carries `v`, except a `remove`, which has none; no document event has an `o`.
+    if ('v' in record || typeof record.o === 'string') return this.pushDelta(record as DeltaOp, data.length)
     return this.pushDocument(record as ConversationResponseEvent)
   }
 
