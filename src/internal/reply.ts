@@ -141,12 +141,8 @@ export class ReplyReader {
     const document = this.delta.live
     if (typeof document !== 'object' || document === null) return { kind: 'none' }
     const step = this.pushDocument(document as ConversationResponseEvent)
-    return step.kind === 'event' ? this.snapshotStep(this.delta, step.textChanged) : step
-  }
-
-  /** A v1 event whose `response` is a snapshot of the document, taken when read. */
-  private snapshotStep(delta: DeltaDocument, textChanged: boolean): ReplyStep {
-    return new DeltaEventStep(delta, textChanged, () => this.pushes, this.pushes)
+    if (step.kind !== 'event') return step
+    return new DeltaEventStep(this.delta, step.textChanged, () => this.pushes, this.pushes)
   }
 
   private pushDocument(response: ConversationResponseEvent): ReplyStep {
