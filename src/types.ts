@@ -219,7 +219,24 @@ export type SendMessageOptions = {
   timeoutMs?: number
   /** Called with the reply so far (the whole text, not a delta) every time it grows. */
   onProgress?: (partialResponse: string) => void
-  /** Called with every event of the reply stream (see {@link ConversationResponseEvent}). */
+  /**
+   * Called with every event of the reply stream (see {@link ConversationResponseEvent}), each as
+   * of that event: an object you may keep, which later events never change (so events kept until
+   * the end still show the text as it was at each one).
+   *
+   * - 2022 and 2023 shapes: the event as the server sent it, parsed.
+   * - 2024 delta encoding: a snapshot of the message document the deltas have built so far. It
+   *   shares the parts that did not change with the other events' objects (that is what keeps an
+   *   event's cost independent of the reply's length), so treat it as read-only: changing it could
+   *   change what later events show.
+   *
+   * @example
+   * ```ts
+   * const events: ConversationResponseEvent[] = []
+   * await api.sendMessage('Hi', { onConversationResponse: (event) => events.push(event) })
+   * events.map((event) => event.message?.content.parts[0]) // the text as of each event
+   * ```
+   */
   onConversationResponse?: (response: ConversationResponseEvent) => void
   /** Aborts the call; it then rejects with the signal's `reason`. */
   abortSignal?: AbortSignal

@@ -16,9 +16,8 @@ import { readFileSync } from 'node:fs'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { ChatGPTError } from '../src/errors.js'
+import { CHATGPT_ERROR_CODES, ChatGPTError } from '../src/errors.js'
 import type { ReplyState } from '../src/internal/reply.js'
-import { CHATGPT_ERROR_CODES } from '../src/errors.js'
 import { BodyReader } from '../src/internal/body-reader.js'
 import { readReplyStream } from '../src/internal/reply-stream.js'
 import { MAX_EVENT_CHARS, SSEDecoder, type SSEEvent } from '../src/internal/sse.js'
@@ -33,9 +32,13 @@ const MAX_CUTS = 400
 const SETTLE_LIMIT_MS = 2_000
 
 // ---------------------------------------------------------------------------------------------
-// Documented error codes: the library's own list of them.
+// Documented error codes: the codes of CHATGPT_ERROR_CODES that the doc comment of src/errors.ts
+// also describes, read from the source so that this test follows the documentation.
 
-const DOCUMENTED_CODES: ReadonlySet<string> = new Set(CHATGPT_ERROR_CODES)
+const DOCUMENTED_CODES: ReadonlySet<string> = (() => {
+  const source = readFileSync(new URL('../src/errors.ts', import.meta.url), 'utf8')
+  return new Set(CHATGPT_ERROR_CODES.filter((code) => source.includes(` * - \`${code}\``)))
+})()
 
 // ---------------------------------------------------------------------------------------------
 // Seeded randomness

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { request as httpRequest } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   createTestBackend,
@@ -978,6 +979,126 @@ describe('the backend handle', () => {
     await b.close()
   })
 })
+
+describe('the record of requests is bounded', () => {
+  /** Characters the backend holds for its requests: every field, the body as read. */
+  const storedChars = (b: TestBackend) => JSON.stringify(b.requests).length
+
+  it('100 junk POSTs of ~1 MB keep at most 64 KiB of body each', async () => {
+    const b = await start()
+    const token = await accessToken(b)
+    const junk = JSON.stringify({ junk: 'j'.repeat(1024 * 1024 - 100) })
+    expect(Buffer.byteLength(junk)).toBeLessThan(1024 * 1024)
+    // Accepted as a body (under maxBodyBytes), refused as a request.
+    for (let i = 0; i < 100; i++) expect((await post(b, token, junk)).status).toBe(422)
+    const posts = b.requests.filter((r) => r.method === 'POST')
+    expect(posts).toHaveLength(100)
+    for (const r of posts) {
+      expect(r).toMatchObject({ bodyBytes: Buffer.byteLength(junk), bodyTruncated: true, body: undefined })
+      expect(r.bodyText.length).toBeLessThanOrEqual(64 * 1024)
+      expect(junk.startsWith(r.bodyText)).toBe(true)
+    }
+    // Everything stored, headers and all: ~7 MB, where the bodies alone are 100 MB.
+    expect(storedChars(b)).toBeLessThan(101 * (64 * 1024 + 2048))
+  })
+
+  it('keeps the most recent maxRecordedRequests requests, oldest first', async () => {
+    const b = await start({ maxRecordedRequests: 5 })
+    for (let i = 0; i < 12; i++) await (await fetch(`${b.url}/nowhere?i=${i}`)).text()
+    expect(b.requests.map((r) => r.url)).toEqual([7, 8, 9, 10, 11].map((i) => `/nowhere?i=${i}`))
+    b.reset()
+    expect(b.requests).toHaveLength(0)
+    await (await fetch(`${b.url}/nowhere?i=12`)).text()
+    expect(b.requests.map((r) => r.url)).toEqual(['/nowhere?i=12'])
+  })
+
+  it('many big POSTs under a small ring hold no more than the ring', async () => {
+    const b = await start({ maxRecordedRequests: 10, maxRecordedBodyBytes: 1024 })
+    const token = await accessToken(b)
+    const big = messageBody({ prompt: 'z'.repeat(900_000) })
+    for (let i = 0; i < 50; i++) await (await post(b, token, big)).text()
+    expect(b.requests).toHaveLength(10)
+    expect(storedChars(b)).toBeLessThan(10 * (1024 + 2048))
+  })
+
+  it('keeps a whole small body, parsed, and cuts a longer one at a character boundary', async () => {
+    const b = await start({ maxRecordedBodyBytes: 40 })
+    const token = await accessToken(b)
+    const small = { a: 'é' }
+    await (await api(b, token, 'POST', '/moderations', small)).text()
+    const long = { input: 'ééééééééééééééééééééééééééééééééé' }
+    await (await api(b, token, 'POST', '/moderations', long)).text()
+    const [first, second] = b.requests.filter((r) => r.method === 'POST')
+    expect(first).toMatchObject({ body: small, bodyText: JSON.stringify(small), bodyBytes: Buffer.byteLength(JSON.stringify(small)), bodyTruncated: false })
+    const text = JSON.stringify(long)
+    expect(second).toMatchObject({ body: undefined, bodyBytes: Buffer.byteLength(text), bodyTruncated: true })
+    expect(Buffer.byteLength(second!.bodyText)).toBeLessThanOrEqual(40)
+    expect(Buffer.byteLength(second!.bodyText)).toBeGreaterThanOrEqual(39)
+    expect(text.startsWith(second!.bodyText)).toBe(true)
+  })
+
+  it('refuses a 100 MB POST with 413 long before it is all sent, with or without content-length', async () => {
+    const b = await start()
+    const token = await accessToken(b)
+    const TOTAL = 100 * 1024 * 1024
+    for (const declare of [false, true]) {
+      const { status, written } = await upload(b, token, TOTAL, declare)
+      expect(status).toBe(413)
+      // The backend answered while the upload was under way: it never waited for (or held) it all.
+      expect(written).toBeLessThan(TOTAL / 2)
+      const last = b.requests.at(-1)!
+      expect(last).toMatchObject({ method: 'POST', bodyTruncated: true, body: undefined })
+      expect(last.bodyText.length).toBeLessThanOrEqual(64 * 1024)
+      if (declare) expect(last.bodyBytes).toBe(TOTAL)
+      else expect(last.bodyBytes).toBeGreaterThan(1024 * 1024)
+    }
+    // The backend still answers.
+    expect((await post(b, token, messageBody())).status).toBe(200)
+  })
+
+  it('rejects invalid bounds', async () => {
+    await expect(createTestBackend({ maxRecordedRequests: -1 })).rejects.toThrow(RangeError)
+    await expect(createTestBackend({ maxRecordedBodyBytes: 1.5 })).rejects.toThrow(RangeError)
+    const all = await start({ maxRecordedRequests: Infinity, maxRecordedBodyBytes: 0 })
+    await (await getSession(all)).text()
+    expect(all.requests[0]).toMatchObject({ bodyText: '', bodyBytes: 0, bodyTruncated: false })
+  })
+})
+
+/**
+ * POSTs `total` bytes of JSON-ish junk to /backend-api/conversation in 1 MiB writes (waiting on
+ * back-pressure), stopping once the answer arrives; returns the status and the bytes written by then.
+ */
+function upload(b: TestBackend, token: string, total: number, declareLength: boolean): Promise<{ status: number; written: number }> {
+  const url = new URL(`${b.backendApiBaseUrl}/conversation`)
+  const chunk = Buffer.alloc(1024 * 1024, 0x20)
+  return new Promise((resolve, reject) => {
+    let written = 0
+    let answered = false
+    const req = httpRequest(url, {
+      method: 'POST',
+      headers: { ...apiHeaders(b, token), ...(declareLength ? { 'content-length': String(total) } : {}) }
+    })
+    req.on('response', (res) => {
+      answered = true
+      res.resume()
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, written }))
+      res.on('error', () => resolve({ status: res.statusCode ?? 0, written }))
+    })
+    // The backend closes the connection after answering: writes then fail, which is expected.
+    req.on('error', (error) => {
+      if (!answered) reject(error)
+    })
+    const pump = () => {
+      while (!answered && written < total) {
+        written += chunk.length
+        if (!req.write(chunk)) return void req.once('drain', pump)
+      }
+      if (!answered) req.end()
+    }
+    pump()
+  })
+}
 
 /** Reads a whole body as the reads arrived, with the error that ended it, if any. */
 async function readChunks(res: Response): Promise<{ chunks: Uint8Array[]; error?: unknown }> {

@@ -19,6 +19,3 @@ export function oneLine(text: string, maxLength = MAX_SERVER_TEXT_CHARS): string
   const line = text.slice(0, maxLength * 2).replace(/[\u0000-\u001f\u007f]+/g, ' ').trim()
   return line.length > maxLength ? `${line.slice(0, maxLength)}…` : line
 }
-
-/** The old name of {@link oneLine}, kept for the modules that read stream text. */
-export const sanitizeServerText = oneLine

@@ -4,11 +4,12 @@
  * events) and the 2024 v1 delta encoding. Everything above this module is shape-agnostic.
  */
 import { ChatGPTError } from '../errors.js'
-import type { ConversationResponseEvent, Message } from '../types.js'
+import type { ConversationResponseEvent } from '../types.js'
 import { DeltaDocument, type DeltaOp } from './delta-patch.js'
 import { detailOf } from './http-error.js'
-import { sanitizeServerText } from './redact.js'
+import { oneLine } from './redact.js'
 import type { SSEEvent } from './sse.js'
+import { visibleRole } from './visible-role.js'
 
 /** What a reply stream has established so far. */
 export type ReplyState = {
@@ -29,8 +30,13 @@ export type ReplyState = {
 export type ReplyStep =
   /** Nothing a caller needs to see (a ping, the encoding marker, an unparseable line). */
   | { kind: 'none' }
-  /** An event; `textChanged` tells whether the reply text grew or changed. */
-  | { kind: 'event'; response: ConversationResponseEvent; textChanged: boolean }
+  /**
+   * An event; `textChanged` tells whether the reply text grew or changed. `response` is the event
+   * as of now, never changed by later events. With the v1 encoding it is taken when read (a
+   * snapshot makes the next op copy its path, which only a caller that keeps events should pay
+   * for): read it before the next `push`, or it throws.
+   */
+  | { kind: 'event'; readonly response: ConversationResponseEvent; textChanged: boolean }
   /** `[DONE]` */
   | { kind: 'done' }
   /** An error reported inside the stream. */
@@ -42,14 +48,26 @@ export const MAX_REPLY_CHARS = 16 * 1024 * 1024
 /** The most characters of delta ops one message document may be built from. */
 export const MAX_DELTA_DOCUMENT_CHARS = 2 * MAX_REPLY_CHARS
 
-/** The reply is only what the assistant says to the user as text (not tool calls, not echoes). */
-function isReplyMessage(message: Message): boolean {
-  const role = message.author?.role ?? message.role
-  return (
-    role === 'assistant' &&
-    (message.recipient ?? 'all') === 'all' &&
-    (message.content?.content_type ?? 'text') === 'text'
-  )
+/**
+ * A v1 event. Its `response` is a snapshot of the delta document taken when read: a caller may
+ * keep every event's object, and each must still read as of its event. (A class, not an object
+ * literal with a getter, which V8 builds slowly, once per event.)
+ */
+class DeltaEventStep {
+  readonly kind = 'event'
+  constructor(
+    private readonly delta: DeltaDocument,
+    readonly textChanged: boolean,
+    private readonly pushes: () => number,
+    private readonly atPush: number
+  ) {}
+
+  get response(): ConversationResponseEvent {
+    if (this.pushes() !== this.atPush) {
+      throw new Error('ReplyStep.response of a v1 event read after the next push')
+    }
+    return this.delta.snapshot() as ConversationResponseEvent
+  }
 }
 
 /** Reads a reply stream event by event into a {@link ReplyState}. */
@@ -57,9 +75,20 @@ export class ReplyReader {
   readonly state: ReplyState = { text: '', finished: false }
   private delta: DeltaDocument | undefined
   private deltaChars = 0
+  /** Counts pushes, so that a v1 step can tell when its moment has passed. */
+  private pushes = 0
+
+  /**
+   * Work units the v1 delta document has charged (see `MAX_WORK_PER_EVENT` in delta-patch.ts), so
+   * that tests check what a stream costs by counting, not timing.
+   */
+  get deltaWork(): number {
+    return this.delta?.work ?? 0
+  }
 
   /** Interprets one event. */
   push({ event, data }: SSEEvent): ReplyStep {
+    this.pushes++
     if (data === '[DONE]') return { kind: 'done' }
     if (event === 'delta_encoding') {
       this.delta ??= new DeltaDocument()
@@ -79,7 +108,8 @@ export class ReplyReader {
       return { kind: 'none' }
     }
     const record = parsed as Record<string, unknown>
-    if ('v' in record) return this.pushDelta(record as DeltaOp, data.length)
+    // A delta op carries `v`, except a `remove`, which has none; no document event has an `o`.
+    if ('v' in record || typeof record.o === 'string') return this.pushDelta(record as DeltaOp, data.length)
     return this.pushDocument(record as ConversationResponseEvent)
   }
 
@@ -99,9 +129,11 @@ export class ReplyReader {
       }
     }
     this.delta.apply(op)
-    const document = this.delta.document
+    const document = this.delta.live
     if (typeof document !== 'object' || document === null) return { kind: 'none' }
-    return this.pushDocument(document as ConversationResponseEvent)
+    const step = this.pushDocument(document as ConversationResponseEvent)
+    if (step.kind !== 'event') return step
+    return new DeltaEventStep(this.delta, step.textChanged, () => this.pushes, this.pushes)
   }
 
   private pushDocument(response: ConversationResponseEvent): ReplyStep {
@@ -114,7 +146,7 @@ export class ReplyReader {
     const message = response.message
     let textChanged = false
     // A message without a string id cannot be answered later, so it cannot be the reply.
-    if (message && typeof message === 'object' && typeof message.id === 'string' && isReplyMessage(message)) {
+    if (message && typeof message === 'object' && typeof message.id === 'string' && visibleRole(message) === 'assistant') {
       const part = message.content?.parts?.[0]
       const text = typeof part === 'string' ? part : state.text
       if (text.length > MAX_REPLY_CHARS) {
@@ -160,7 +192,7 @@ export class ReplyReader {
     }
     const detail = detailOf(response)
     if (!detail) return undefined
-    const said = detail.message ? sanitizeServerText(detail.message) : 'unknown error'
+    const said = detail.message ? oneLine(detail.message) : 'unknown error'
     return new ChatGPTError(`ChatGPT error while replying: ${said}`, {
       code: 'stream_error',
       partialText: this.state.text

@@ -7,10 +7,10 @@ import { ConversationStore } from './conversation-store.js'
 import { FaultQueue } from './faults.js'
 import { isStreamShape, resolveOptions } from './options.js'
 import { ReplySlots } from './reply-slots.js'
+import { RequestLog } from './request-log.js'
 import { createRequestListener } from './router.js'
 import type {
   Fault,
-  RecordedRequest,
   StreamShape,
   TestAccount,
   TestBackend,
@@ -59,8 +59,11 @@ export async function createTestBackend(options?: TestBackendOptions): Promise<T
     replies: new ReplySlots()
   }
   const defaultAccount = ctx.accounts.create()
-  const requests: RecordedRequest[] = []
-  const server = createServer(createRequestListener(ctx, (r) => requests.push(r)))
+  const log = new RequestLog({
+    maxRequests: resolved.maxRecordedRequests,
+    maxBodyBytes: resolved.maxRecordedBodyBytes
+  })
+  const server = createServer(createRequestListener(ctx, log))
   const sockets = new Set<Socket>()
   server.on('connection', (socket) => {
     sockets.add(socket)
@@ -94,7 +97,7 @@ export async function createTestBackend(options?: TestBackendOptions): Promise<T
     get inFlight() {
       return ctx.replies.size
     },
-    requests,
+    requests: log.entries,
     // A narrow view, so the store's mutators stay out of reach.
     conversations: {
       get: (id: string) => ctx.store.get(id),
@@ -111,7 +114,7 @@ export async function createTestBackend(options?: TestBackendOptions): Promise<T
     fault: (f: Fault) => ctx.faults.push(f),
     reset() {
       ctx.faults.clear()
-      requests.length = 0
+      log.clear()
       ctx.store.clear()
     },
     close() {

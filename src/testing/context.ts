@@ -3,9 +3,9 @@ import type { AccountRegistry } from './accounts.js'
 import type { ClearanceGate } from './cloudflare.js'
 import type { ConversationStore } from './conversation-store.js'
 import type { FaultQueue } from './faults.js'
-import type { BodyResult } from './http-io.js'
 import type { ResolvedOptions } from './options.js'
 import type { ReplySlots } from './reply-slots.js'
+import type { BodyResult } from './request-body.js'
 import type { StreamShape } from './types.js'
 
 /** The state every endpoint shares: one per backend. */

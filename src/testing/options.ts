@@ -21,7 +21,9 @@ export const TEST_BACKEND_DEFAULTS: ResolvedOptions = {
   userAgent: SEED_USER_AGENT,
   maxPromptLength: 20_000,
   maxReplyTokens: Infinity,
-  maxBodyBytes: 1024 * 1024
+  maxBodyBytes: 1024 * 1024,
+  maxRecordedRequests: 1000,
+  maxRecordedBodyBytes: 64 * 1024
 }
 
 const SHAPES: readonly StreamShape[] = ['2022', '2023', 'v1']
@@ -52,6 +54,8 @@ export function resolveOptions(options: TestBackendOptions = {}): ResolvedOption
   requirePositiveInteger(resolved, 'tokensPerEvent')
   requirePositiveInteger(resolved, 'maxPromptLength')
   requirePositiveInteger(resolved, 'maxBodyBytes')
+  if (resolved.maxRecordedRequests !== Infinity) requireWholeNumber(resolved, 'maxRecordedRequests')
+  requireWholeNumber(resolved, 'maxRecordedBodyBytes')
   if (resolved.maxReplyTokens !== Infinity) requirePositiveInteger(resolved, 'maxReplyTokens')
   return resolved
 }
@@ -62,6 +66,11 @@ function isPositiveInteger(value: unknown): value is number {
 
 function requirePositiveInteger(options: ResolvedOptions, name: keyof ResolvedOptions): void {
   if (!isPositiveInteger(options[name])) throw new RangeError(`${name} must be a positive integer`)
+}
+
+function requireWholeNumber(options: ResolvedOptions, name: keyof ResolvedOptions): void {
+  const value = options[name]
+  if (!Number.isInteger(value) || (value as number) < 0) throw new RangeError(`${name} must be an integer >= 0`)
 }
 
 function requireAtLeast(options: ResolvedOptions, name: keyof ResolvedOptions, min: number): void {

@@ -12,9 +12,10 @@ import {
 import { sendChallenge } from './cloudflare.js'
 import type { BackendContext, Exchange } from './context.js'
 import { handleConversation } from './conversation-endpoint.js'
-import { flattenHeaders, readJsonBody, sendDetail, sendJson } from './http-io.js'
+import { sendDetail, sendJson } from './http-io.js'
+import { parseRequestBody, readRequestBody } from './request-body.js'
+import type { RequestLog } from './request-log.js'
 import { handleSession } from './session-endpoint.js'
-import type { RecordedRequest } from './types.js'
 
 type Handler = (ctx: BackendContext, ex: Exchange) => void | Promise<void>
 
@@ -45,45 +46,32 @@ const ROUTES: Route[] = [
  */
 export function createRequestListener(
   ctx: BackendContext,
-  record: (request: RecordedRequest) => void
+  log: RequestLog
 ): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    handle(ctx, record, req, res).catch(() => {
+    handle(ctx, log, req, res).catch(() => {
       if (res.headersSent) res.destroy()
       else sendJson(res, 500, { detail: 'Internal Server Error' })
     })
   }
 }
 
-async function handle(
-  ctx: BackendContext,
-  record: (request: RecordedRequest) => void,
-  req: IncomingMessage,
-  res: ServerResponse
-): Promise<void> {
+async function handle(ctx: BackendContext, log: RequestLog, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const time = Date.now()
-  const target = req.url ?? '/'
-  const url = parseTarget(target)
-  const body = await readJsonBody(req, ctx.options.maxBodyBytes)
-  record({
-    method: req.method ?? 'GET',
-    path: url.pathname,
-    url: target,
-    headers: flattenHeaders(req),
-    body: body.kind === 'json' ? body.value : undefined,
-    time
-  })
+  const url = parseTarget(req.url ?? '/')
+  const raw = await readRequestBody(req, ctx.options.maxBodyBytes)
+  log.add(req, url.pathname, raw, time)
+  const body = parseRequestBody(raw)
+  // The rest of a refused upload may still be arriving: whatever the answer (413, 404, a
+  // challenge), close rather than read it all for keep-alive.
+  if (body.kind === 'too-large') res.setHeader('connection', 'close')
 
   const candidates = ROUTES.map((route) => ({ route, match: route.path.exec(url.pathname) })).filter((c) => c.match)
   if (candidates.length === 0) return sendJson(res, 404, { detail: 'Not Found' })
   const found = candidates.find((c) => c.route.method === req.method)
   if (!found) return sendJson(res, 405, { detail: 'Method Not Allowed' })
   if (!ctx.clearance.admits(req)) return sendChallenge(res)
-  if (body.kind === 'too-large') {
-    // The rest of the upload is still arriving: close rather than read it for keep-alive.
-    res.setHeader('connection', 'close')
-    return sendDetail(res, 413, 'The request body is too large.', 'request_too_large')
-  }
+  if (body.kind === 'too-large') return sendDetail(res, 413, 'The request body is too large.', 'request_too_large')
   const params = found.match!.slice(1).map(safeDecode)
   await found.route.handler(ctx, { req, res, url, body, params })
 }

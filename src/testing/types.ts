@@ -98,10 +98,27 @@ export interface TestBackendOptions {
    */
   maxReplyTokens?: number
   /**
-   * Largest accepted request body, in bytes; larger bodies get 413.
+   * Largest accepted request body, in bytes; larger bodies get 413 `request_too_large` and the
+   * connection is closed. The body is never buffered past this (plus one chunk): one that declares
+   * more in `content-length` is refused unread.
    * @defaultValue `1048576` (1 MiB)
    */
   maxBodyBytes?: number
+  /**
+   * How many requests {@link TestBackend.requests} keeps: the most recent ones, older ones are
+   * dropped. `Infinity` keeps all (memory then grows with every request).
+   * @defaultValue `1000`
+   */
+  maxRecordedRequests?: number
+  /**
+   * How many bytes of each request body {@link TestBackend.requests} keeps (as
+   * {@link RecordedRequest.bodyText}); a longer body is recorded cut, with
+   * {@link RecordedRequest.bodyTruncated} set. With the defaults the record of requests holds at
+   * most about 1000 × 64 KiB of body text (and Node caps headers at 16 KiB a request), however many
+   * and however big the requests are.
+   * @defaultValue `65536` (64 KiB), room for a prompt of `maxPromptLength` characters
+   */
+  maxRecordedBodyBytes?: number
 }
 
 /** The profile `/api/auth/session` returns for an account. */
@@ -131,8 +148,28 @@ export interface RecordedRequest {
   url: string
   /** Header names lower-cased; repeated headers joined with `, ` (`cookie` with `; `). */
   headers: Record<string, string>
-  /** The body parsed as JSON, or `undefined` when absent, not JSON, or too large. */
-  body: unknown
+  /**
+   * The body parsed as JSON, or `undefined` when absent, not JSON, too large, or cut
+   * ({@link RecordedRequest.bodyTruncated}). It is parsed from `bodyText` each time it is read (a
+   * new object each time), as the backend keeps only the text: a parsed body can take many times
+   * its text's memory.
+   */
+  readonly body: unknown
+  /**
+   * The body as UTF-8 text: all of it, or, when {@link RecordedRequest.bodyTruncated}, only its
+   * first `maxRecordedBodyBytes` bytes (never cutting a character).
+   */
+  bodyText: string
+  /**
+   * The body's size in bytes. For a body refused as larger than `maxBodyBytes`: its declared
+   * `content-length`, or without one the bytes that had arrived when it was refused.
+   */
+  bodyBytes: number
+  /**
+   * Whether `bodyText` is only the start of the body: it was longer than `maxRecordedBodyBytes`,
+   * refused as larger than `maxBodyBytes`, or cut off by the client.
+   */
+  bodyTruncated: boolean
   /** Arrival time, `Date.now()` milliseconds. */
   time: number
 }
@@ -299,7 +336,11 @@ export interface TestBackend {
   rotateSessionTokens: boolean
   /** How many conversation replies are streaming right now (stalled ones included). */
   readonly inFlight: number
-  /** Every request received since start or {@link TestBackend.reset}, oldest first. */
+  /**
+   * The requests received since start or {@link TestBackend.reset}, oldest first: the most recent
+   * `maxRecordedRequests` of them (default 1000), each with at most `maxRecordedBodyBytes` of its
+   * body. A plain array: filter and count it as you like.
+   */
   readonly requests: RecordedRequest[]
   /** The conversation trees. */
   readonly conversations: TestConversations
