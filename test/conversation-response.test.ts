@@ -10,26 +10,9 @@ import { DeltaDocument, type DeltaOp } from '../src/internal/delta-patch.js'
 import { ReplyReader } from '../src/internal/reply.js'
 import type { StreamShape } from '../src/testing/index.js'
 import { setup } from './helpers/backend.js'
+import { TEXT_PATH, v1StartOp } from './helpers/v1-ops.js'
 
-const TEXT_PATH = '/message/content/parts/0'
-
-const startOp = (): DeltaOp => ({
-  p: '',
-  o: 'add',
-  v: {
-    message: {
-      id: 'a1',
-      author: { role: 'assistant', name: null, metadata: {} },
-      content: { content_type: 'text', parts: [''] },
-      status: 'in_progress',
-      end_turn: null,
-      recipient: 'all',
-      metadata: { model_slug: 'gpt-4o' }
-    },
-    conversation_id: 'c1',
-    error: null
-  }
-})
+const startOp = (): DeltaOp => v1StartOp('c1', { model_slug: 'gpt-4o' })
 
 const assistantText = (event: ConversationResponseEvent) => event.message?.content?.parts?.[0]
 

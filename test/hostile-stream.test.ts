@@ -14,27 +14,9 @@ import {
   type DeltaOp
 } from '../src/internal/delta-patch.js'
 import { ReplyReader } from '../src/internal/reply.js'
+import { TEXT_PATH, v1StartOp } from './helpers/v1-ops.js'
 
-const TEXT_PATH = '/message/content/parts/0'
-
-/** The document a v1 reply starts with. */
-const startOp = (): DeltaOp => ({
-  p: '',
-  o: 'add',
-  v: {
-    message: {
-      id: 'a1',
-      author: { role: 'assistant', name: null, metadata: {} },
-      content: { content_type: 'text', parts: [''] },
-      status: 'in_progress',
-      end_turn: null,
-      recipient: 'all',
-      metadata: {}
-    },
-    conversation_id: 'c1',
-    error: null
-  }
-})
+const startOp = (): DeltaOp => v1StartOp()
 
 const finishOp: DeltaOp = {
   p: '',
