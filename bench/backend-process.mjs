@@ -1,11 +1,15 @@
 // The test backend in a process of its own, so that the benchmark's CPU numbers are the
 // client's alone. Prints one JSON line with the URLs and tokens, then serves until killed.
+//
+// Replies: `markdown` (default) is a realistic reply of about `tokens` words, or at least
+// `chars` characters when that is set; `long-line` is one line of `chars` characters of
+// snake_case words with **bold** or `code` every ~7 words, streamed about 5 characters an event.
 import { createTestBackend } from 'chatgpt/testing'
 
-const { shape, tokens, eventDelayMs } = JSON.parse(process.argv[2])
+const { shape, tokens, eventDelayMs, reply = 'markdown', chars = 0 } = JSON.parse(process.argv[2])
 
-/** A realistic markdown reply of about `tokens` words: prose, emphasis, lists, links, code. */
-function longReply(count) {
+/** A realistic markdown reply of about `count` words (or `minChars` characters): prose, emphasis, lists, links, code. */
+function longReply(count, minChars) {
   const blocks = [
     'Here is a **detailed** answer with _emphasis_, `inline code` and a [link](https://example.com/docs).',
     '- first item with **bold** text\n- second item with a `call()`\n- third item, plain',
@@ -14,13 +18,30 @@ function longReply(count) {
     '> A quoted line with *stars* and a footnote-like [ref][1].\n\n1. one\n2. two'
   ]
   const words = []
-  for (let i = 0; words.length < count; i++) {
-    words.push(...blocks[i % blocks.length].split(/(?<=\s)/), '\n\n')
+  let length = 0
+  for (let i = 0; words.length < count || length < minChars; i++) {
+    for (const word of [...blocks[i % blocks.length].split(/(?<=\s)/), '\n\n']) {
+      words.push(word)
+      length += word.length
+    }
   }
-  return words.slice(0, count).join('')
+  return (count > 0 ? words.slice(0, count) : words).join('')
 }
 
-const text = longReply(tokens)
+/** One line of 4-letter snake_case words (5 characters with the space, so one token each). */
+function longLine(minChars) {
+  const words = []
+  let length = 0
+  for (let i = 0; length < minChars; i++) {
+    const word = `${String.fromCharCode(97 + (i % 26))}_${String.fromCharCode(97 + ((i * 7) % 26))}${i % 10}`
+    const styled = i % 7 === 3 ? `**${word}**` : i % 7 === 6 ? `\`${word}\`` : word
+    words.push(styled)
+    length += styled.length + 1
+  }
+  return words.join(' ')
+}
+
+const text = reply === 'long-line' ? longLine(chars) : chars > 0 ? longReply(0, chars) : longReply(tokens, 0)
 const backend = await createTestBackend({ shape, eventDelayMs, reply: () => text })
 process.stdout.write(
   JSON.stringify({

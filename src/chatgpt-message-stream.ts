@@ -4,20 +4,48 @@
  */
 import { ChatGPTError } from './errors.js'
 import { whenAborted } from './internal/abort-fanout.js'
-import { TextDeltas, settledPlainTextLength } from './internal/text-deltas.js'
+import { TextDeltas } from './internal/text-deltas.js'
 import type { ChatGPTReply } from './types.js'
 
-/** One step of a streamed reply; see {@link ChatGPTMessageStream}. */
+/**
+ * One step of a streamed reply; see {@link ChatGPTMessageStream}.
+ *
+ * **Deltas, exactly:** joined, the deltas from the last update with `replaced: true` (or from the
+ * first update, if none has it) are the final `text`, always. Most replies only grow, so no
+ * update has `replaced` and the deltas joined are the whole reply: write each `delta` to an
+ * append-only sink (a terminal, an HTTP body) and it ends up holding `result.text`.
+ *
+ * `replaced: true` means the text no longer extends what the deltas handed out: the server
+ * replaced the message (a new assistant message after a tool call) or revised text it had sent,
+ * or (rarely, with `markdown: false`) the plain text of a line already handed out changed. That
+ * update's `delta` is the new text from its start. A consumer that can redraw starts over with
+ * it; one that cannot (a byte stream) can only write it after what it wrote before, which is
+ * what {@link ChatGPTMessageStream.toReadableStream} does, after a blank line.
+ *
+ * @example
+ * ```ts
+ * let shown = ''
+ * for await (const { delta, replaced } of api.streamMessage('Hi')) {
+ *   shown = replaced ? delta : shown + delta
+ *   render(shown)
+ * }
+ * ```
+ */
 export type ChatGPTStreamUpdate = {
   /** The whole reply so far, as `onProgress` sees it (plain text with `markdown: false`). */
   text: string
   /**
-   * What is new since the previous update. Joined, the deltas of a stream are its final `text`.
-   * With `markdown: false` the plain text of the last lines can still change while the reply
-   * streams (`**bol` reads `bold` once the markup closes), so deltas hold those lines back until
-   * they are settled; `text` is always current.
+   * What is new since the previous update (see the rule above). With `markdown: false` the plain
+   * text of the last lines can still change while the reply streams (`**bol` reads `bold` once
+   * the markup closes), so deltas hold those lines back until they are settled; `text` is always
+   * current.
    */
   delta: string
+  /**
+   * The text stopped extending what earlier deltas handed out, and `delta` is the new text from
+   * its start (see the rule above). `false` on almost every update.
+   */
+  replaced: boolean
   /** The id of the assistant message (`''` until the server has said). */
   messageId: string
   /** The conversation the reply belongs to (`''` until the server has said). */
@@ -103,13 +131,13 @@ export class ChatGPTMessageStream implements AsyncIterable<ChatGPTStreamUpdate> 
    */
   constructor(source: MessageStreamSource, options: MessageStreamOptions = {}) {
     this.#arm()
-    const deltas = new TextDeltas(options.plainText ? settledPlainTextLength : undefined)
+    const deltas = new TextDeltas(options.plainText === true)
     const unlink = linkAbort(options.abortSignal, this.#controller)
     const run = async () =>
       source(this.#controller.signal, (text, ids) =>
         this.#push({
           text,
-          delta: deltas.take(text),
+          ...deltas.take(text),
           messageId: ids.messageId ?? '',
           conversationId: ids.conversationId ?? '',
           done: false
@@ -122,7 +150,7 @@ export class ChatGPTMessageStream implements AsyncIterable<ChatGPTStreamUpdate> 
         unlink()
         this.#push({
           text: reply.text,
-          delta: deltas.take(reply.text, true),
+          ...deltas.take(reply.text, true),
           messageId: reply.messageId,
           conversationId: reply.conversationId,
           done: true
@@ -149,6 +177,8 @@ export class ChatGPTMessageStream implements AsyncIterable<ChatGPTStreamUpdate> 
   /**
    * The reply's text deltas as UTF-8 bytes, for `new Response(stream)` or piping. The stream
    * errors when the call fails; cancelling it (the HTTP client went away) aborts the request.
+   * Bytes sent cannot be taken back: if the text is replaced (see {@link ChatGPTStreamUpdate}),
+   * the new text follows what was sent, after a blank line.
    *
    * @returns A byte stream of the reply text.
    * @throws ChatGPTError `invalid_argument` when the stream is already being consumed.
@@ -157,13 +187,20 @@ export class ChatGPTMessageStream implements AsyncIterable<ChatGPTStreamUpdate> 
     this.#take()
     const iterator = this.#iterator()
     const encoder = new TextEncoder()
+    let written = false
     return new ReadableStream<Uint8Array>({
       pull: async (controller) => {
         // One pull ends with one chunk or the end, skipping updates with nothing to add.
         for (;;) {
           const step = await iterator.next()
           if (step.done) return controller.close()
-          if (step.value.delta) return controller.enqueue(encoder.encode(step.value.delta))
+          const { delta, replaced } = step.value
+          // Bytes sent cannot be taken back: a replacing text follows the old one, set apart.
+          const chunk = replaced && written && delta !== '' ? `\n\n${delta}` : delta
+          if (chunk) {
+            written = true
+            return controller.enqueue(encoder.encode(chunk))
+          }
         }
       },
       cancel: (reason) => {
@@ -231,7 +268,11 @@ export class ChatGPTMessageStream implements AsyncIterable<ChatGPTStreamUpdate> 
   #push(update: ChatGPTStreamUpdate): void {
     if (this.#consumer === 'ended') return
     const pending = this.#pending
-    this.#pending = pending ? { ...update, delta: pending.delta + update.delta } : update
+    // Merged updates keep the rule: a replacement drops the deltas before it and is remembered.
+    this.#pending =
+      pending && !update.replaced
+        ? { ...update, delta: pending.delta + update.delta, replaced: pending.replaced }
+        : update
     this.#wake()
   }
 

@@ -13,6 +13,7 @@ import {
   type LineReport
 } from './internal/markdown/blocks.js'
 import { isPlainAppend } from './internal/markdown/inline.js'
+import { newSettledLine, resetSettledLine } from './internal/markdown/settled-line.js'
 
 /**
  * Strips markdown to readable plain text, keeping what a reader needs:
@@ -93,7 +94,7 @@ export class IncrementalMarkdownToText {
   private scanned = 0
   /** The unfinished line's text, while plain text may simply be appended to it. */
   private extendable: { end: number; text: string; trailing: string } | undefined
-  private readonly report: LineReport = { extendable: false, trailing: '' }
+  private readonly report: LineReport = { extendable: false, trailing: '', settled: newSettledLine() }
 
   /**
    * Takes the whole markdown received so far and returns its plain text.
@@ -132,20 +133,25 @@ export class IncrementalMarkdownToText {
         return this.result
       }
     }
+    const settled = this.report.settled!
     let end = markdown.indexOf('\n', this.consumed)
     while (end !== -1) {
       this.committed += convertLine(this.state, markdown.slice(this.consumed, end), false)
       this.scanned += end + 1 - this.consumed
       this.consumed = end + 1
+      resetSettledLine(settled)
       end = markdown.indexOf('\n', this.consumed)
     }
     const rest = markdown.slice(this.consumed)
-    this.scanned += rest.length
-    // The unfinished line is tried on a copy of the state: the next update will try it again.
+    // The unfinished line is tried on a copy of the state: the next update will try it again. Its
+    // settled start (if long) is kept, so only what follows it is read again.
     const trial = { ...this.state }
     const report = this.report
     report.extendable = false
+    settled.scanned = 0
+    settled.used = false
     const tailText = (rest === '' ? '' : convertLine(trial, rest, true, report)) + finishBlocks(trial)
+    this.scanned += settled.used ? settled.scanned : rest.length
     if (report.extendable) this.extendable = { end: markdown.length, text: tailText, trailing: report.trailing }
     this.result = tailText === '' ? this.committed : this.committed + tailText
     return this.result
@@ -159,6 +165,7 @@ export class IncrementalMarkdownToText {
     this.committed = ''
     this.result = ''
     this.extendable = undefined
+    resetSettledLine(this.report.settled!)
   }
 
   /** The plain text returned by the last {@link IncrementalMarkdownToText.update} (`''` before any). */

@@ -170,4 +170,25 @@ describe('terminal markdown', () => {
     expect(out).not.toContain('\x1b')
     expect(out).toBe('# Title\n\n**bold** `x`\n\n• item\n\n┌─ js\n│ let a\n└─')
   })
+
+  it('reads a long line about once while it streams, not once per update', () => {
+    const words: string[] = []
+    let size = 0
+    for (let i = 0; size < 189_000; i++) {
+      const word = `${String.fromCharCode(97 + (i % 26))}_word_${i % 13}`
+      const styled = i % 7 === 3 ? `**${word}**` : i % 7 === 6 ? `\`${word}\`` : word
+      words.push(styled)
+      size += styled.length + 1
+    }
+    const line = words.join(' ')
+    for (const color of [true, false]) {
+      const stream = new MarkdownStream({ color })
+      let out = ''
+      for (let at = 5; at < line.length; at += 5) out += stream.write(line.slice(0, at))
+      out += stream.write(line) + stream.end()
+      expect(out).toBe(renderMarkdown(line, { color }))
+      // Sanitizing or scanning the whole line on every update reads ~line²/10 = 3.6·10⁹ characters.
+      expect(stream.charactersScanned).toBeLessThanOrEqual(20 * line.length)
+    }
+  })
 })

@@ -61,7 +61,7 @@ describe('streamMessage', () => {
     const result = await stream.result
     const updates = await collect(stream)
     expect(updates).toEqual([
-      { text: REPLY, delta: REPLY, messageId: result.messageId, conversationId: result.conversationId, done: true }
+      { text: REPLY, delta: REPLY, replaced: false, messageId: result.messageId, conversationId: result.conversationId, done: true }
     ])
   })
 

@@ -56,6 +56,14 @@ export class MarkdownStream {
   /** The current line's kind, once known, and how much of it is printed. */
   private kind: Kind | undefined
   private cursor = 0
+  /**
+   * The current line is read from the source as it stands while it holds no control character
+   * (most lines): only the characters added are checked. Otherwise its sanitized copy is kept,
+   * sanitized a piece at a time.
+   */
+  private checkedTo = 0
+  private sanitized: string | undefined
+  private scanned = 0
   /** The open code fence: its character and length. */
   private fence: { char: string; length: number } | undefined
   private readonly s: typeof ansi
@@ -75,26 +83,51 @@ export class MarkdownStream {
     this.source = text
     let out = ''
     for (;;) {
-      const newline = this.source.indexOf('\n', this.lineStart)
+      // Only what was added can hold the line's end: the line before it was searched already.
+      const newline = this.source.indexOf('\n', Math.max(this.lineStart, this.checkedTo))
       const complete = newline !== -1
-      const line = sanitize(this.source.slice(this.lineStart, complete ? newline : undefined))
-      out += this.advance(line, complete)
+      out += this.advance(this.currentLine(complete ? newline : this.source.length), complete)
       if (!complete) return out
       out += '\n'
-      this.lineStart = newline + 1
-      this.kind = undefined
-      this.cursor = 0
+      this.nextLine(newline + 1)
     }
   }
 
   /** The text is finished: returns the rest of it (the last line, if it had no newline). */
   end(): string {
-    const line = sanitize(this.source.slice(this.lineStart))
+    const line = this.currentLine(this.source.length)
     const out = line === '' && this.kind === undefined ? '' : this.advance(line, true)
-    this.lineStart = this.source.length
+    this.nextLine(this.source.length)
+    return out
+  }
+
+  /**
+   * Diagnostic: characters read so far (checked for control characters, scanned for markup), for
+   * tests that check the cost without timing anything.
+   */
+  get charactersScanned(): number {
+    return this.scanned
+  }
+
+  /** The current line up to `end`, without control characters; reads only what was added. */
+  private currentLine(end: number): string {
+    const from = Math.max(this.lineStart, this.checkedTo)
+    if (end > from) {
+      const added = this.source.slice(from, end)
+      this.scanned += added.length
+      if (this.sanitized !== undefined) this.sanitized += sanitize(added)
+      else if (CONTROL.test(added)) this.sanitized = sanitize(this.source.slice(this.lineStart, end))
+      this.checkedTo = end
+    }
+    return this.sanitized ?? this.source.slice(this.lineStart, end)
+  }
+
+  private nextLine(start: number): void {
+    this.lineStart = start
+    this.checkedTo = start
+    this.sanitized = undefined
     this.kind = undefined
     this.cursor = 0
-    return out
   }
 
   /** Prints what is settled of the current line. */
@@ -248,6 +281,7 @@ export class MarkdownStream {
     let out = ''
     let plain = from
     let i = from
+    this.scanned += line.length - from
     while (i < line.length) {
       if (!SPECIAL.has(line[i])) {
         i++
@@ -386,10 +420,15 @@ function findCloser(line: string, from: number, char: string, size: number, comp
   return -1
 }
 
+/** Control characters (escape sequences included), but not tabs. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/
+// eslint-disable-next-line no-control-regex
+const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g
+
 /** Drops control characters (escape sequences included); keeps tabs. */
 function sanitize(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f]/g, '')
+  return text.replace(CONTROLS, '')
 }
 
 /** Renders a whole markdown text at once (the same output as streaming it). */

@@ -17,6 +17,8 @@ export type PrintMode = 'raw' | 'render' | 'plain'
 
 export class ReplyPrinter {
   private printed = 0
+  /** `plain`: the input is searched for line ends up to here. */
+  private inputSearched = 0
   private lastChar = '\n'
   private readonly markdown: MarkdownStream | undefined
   private readonly plain: IncrementalMarkdownToText | undefined
@@ -42,6 +44,11 @@ export class ReplyPrinter {
     if (this.markdown) return this.emit(this.markdown.write(text))
     if (this.plain) {
       const converted = this.plain.update(text)
+      // Plain output goes out a line at a time, so it only moves when an input line ended:
+      // looking for that in what was added keeps a long line from being searched on every update.
+      const lineEnded = text.length < this.inputSearched || text.indexOf('\n', this.inputSearched) !== -1
+      this.inputSearched = text.length
+      if (!lineEnded) return
       const settled = converted.lastIndexOf('\n') + 1
       if (settled > this.printed) this.emitFrom(converted, settled)
       return

@@ -1,84 +1,138 @@
 /**
- * Deltas of a growing reply text, for consumers that can only append (a terminal, an HTTP
- * body): each delta is what has not been handed out yet, so that the deltas joined are the final
- * text.
+ * Deltas of a growing reply text, for consumers that can only append (a terminal, an HTTP body).
+ *
+ * The rule, exact: each delta is what has not been handed out yet, so the deltas joined are the
+ * text, until the text stops extending what was handed out (the server replaced the message, e.g.
+ * after a tool call, or revised earlier text). Then the delta says `replaced` and is the new text
+ * from its start: the deltas joined since the last `replaced` one are the text. The last call
+ * (`final`) compares all of it, so the final text always obeys the rule; calls before compare a
+ * few characters at each end of what was handed out, where a rewrite shows first, so that a
+ * reply costs what it adds rather than its whole length on every event.
  */
 
-/** Up to this length a full prefix comparison is cheap; past it, sampled places are compared. */
-const FULL_COMPARE = 256
-const SAMPLE = 32
-const SAMPLES = 8
+/** Characters compared at each end of what was handed out; see {@link TextDeltas.take}. */
+const WINDOW = 16
+
+/** What {@link TextDeltas.take} hands out. */
+export interface TextDelta {
+  /** New text; after a replacement, the new text from its start. */
+  delta: string
+  /** The text no longer extends what was handed out before: start over with `delta`. */
+  replaced: boolean
+}
 
 /**
- * Hands out a text's growth as deltas. A `settledLength` function can hold back the end of the
- * text that may still change (see {@link settledPlainTextLength}); the final call hands out all.
+ * Hands out a text's growth as deltas. With `holdBackLines`, the last lines of the text (which
+ * may still change: plain text converted from markdown) wait until two more lines follow; the
+ * final call hands out all.
  */
 export class TextDeltas {
-  private emitted = ''
+  /**
+   * What was handed out, joined: only ever appended to while the reply streams (never read, so
+   * never copied), and compared in full once, with the final text.
+   */
+  private handed = ''
+  private handedLength = 0
+  /** Its first and last characters (flat copies), compared on every call. */
+  private head = ''
+  private tail = ''
+  /** The text is searched for line ends up to here; the last two found. */
+  private searched = 0
+  private lastLineEnd = -1
+  private lineEndBefore = -1
+  private scanned = 0
 
-  constructor(private readonly settledLength: (text: string) => number = (text) => text.length) {}
+  constructor(private readonly holdBackLines = false) {}
 
-  /** The part of `text` not handed out yet; `final`: the text is complete, hold nothing back. */
-  take(text: string, final = false): string {
-    const end = final ? text.length : Math.min(text.length, this.settledLength(text))
-    const emitted = this.emitted
-    // The text normally extends what was handed out. When it was rewritten instead (the server
-    // replaced the message, e.g. after a tool call), what was handed out cannot be taken back:
-    // go on from where the two differ.
-    const from = startsWithSampled(text, emitted) ? emitted.length : commonPrefixLength(emitted, text)
-    if (end <= from) return ''
-    this.emitted = text.slice(0, end)
-    return text.slice(from, end)
+  /**
+   * The part of `text` not handed out yet.
+   *
+   * @param final - the text is complete: hold nothing back, and compare all of what was handed out
+   */
+  take(text: string, final = false): TextDelta {
+    const replaced = !this.extends(text, final)
+    if (replaced) {
+      this.handed = this.head = this.tail = ''
+      this.handedLength = 0
+      this.searched = 0
+      this.lastLineEnd = -1
+      this.lineEndBefore = -1
+    }
+    const from = this.handedLength
+    if (text.length < this.searched) {
+      // Cut back, yet still extending what was handed out: line ends found past that are stale.
+      this.searched = from
+      this.lastLineEnd = this.lineEndBefore = -1
+    }
+    const end = final || !this.holdBackLines ? text.length : Math.min(text.length, Math.max(from, this.settledEnd(text)))
+    if (end <= from) return { delta: '', replaced }
+    const delta = detached(text.slice(from, end))
+    this.scanned += delta.length
+    this.handed += delta
+    this.handedLength = end
+    if (this.head.length < WINDOW) this.head = (this.head + delta).slice(0, WINDOW)
+    this.tail = (this.tail + delta).slice(-WINDOW)
+    return { delta, replaced }
+  }
+
+  /**
+   * Diagnostic: characters of text this has read, over all calls (compared, searched for line
+   * ends, handed out). Lets tests check the cost without timing anything.
+   */
+  get charactersScanned(): number {
+    return this.scanned
+  }
+
+  /** Whether `text` starts with what was handed out: judged at its ends, or in full when final. */
+  private extends(text: string, final: boolean): boolean {
+    const n = this.handedLength
+    if (n === 0) return true
+    if (text.length < n) return false
+    if (final || n <= 2 * WINDOW) {
+      this.scanned += n
+      return text.startsWith(this.handed)
+    }
+    this.scanned += 2 * WINDOW
+    return text.startsWith(this.tail, n - WINDOW) && text.startsWith(this.head)
+  }
+
+  /**
+   * How much of a plain text (`markdown: false`) can no longer change as the reply grows: all but
+   * its last two lines, without the whitespace before them. Converting markdown line by line, the
+   * last line changes when its markup closes (`**bol` → `bold`), the line before it when the next
+   * one turns it into a table header, and a trailing line break when the next line turns out to
+   * be one that converts to nothing (a link definition, an HTML tag). Only the text added since
+   * the last call is searched.
+   */
+  private settledEnd(text: string): number {
+    let at = text.indexOf('\n', this.searched)
+    while (at !== -1) {
+      this.lineEndBefore = this.lastLineEnd
+      this.lastLineEnd = at
+      at = text.indexOf('\n', at + 1)
+    }
+    this.scanned += text.length - this.searched
+    this.searched = text.length
+    let end = this.lineEndBefore
+    if (end <= 0) return 0
+    while (end > 0 && isWhitespace(text.charCodeAt(end - 1))) {
+      end--
+      this.scanned++
+    }
+    return end
   }
 }
 
 /**
- * How much of a plain text (`markdown: false`) can no longer change as the reply grows: all but
- * its last two lines, without the whitespace before them. Converting markdown line by line, the
- * last line changes when its markup closes (`**bol` → `bold`), the line before it when the next
- * one turns it into a table header, and a trailing line break when the next line turns out to
- * be one that converts to nothing (a link definition, an HTML tag).
+ * `piece` as a string of its own. A slice of a long string may share the long string's memory,
+ * so keeping slices of every event's text would keep every event's text alive: O(n²) memory.
  */
-export function settledPlainTextLength(text: string): number {
-  const last = text.lastIndexOf('\n')
-  if (last <= 0) return 0
-  let end = text.lastIndexOf('\n', last - 1)
-  if (end <= 0) return 0
-  while (end > 0 && /\s/.test(text[end - 1]!)) end--
-  return end
+function detached(piece: string): string {
+  // Slices this short are copied anyway; a longer one is copied by flattening it with one more
+  // character (a new string of its own length) and taking that character off again.
+  return piece.length < 13 ? piece : `${piece}\0`.slice(0, -1)
 }
 
-/**
- * `text.startsWith(prefix)`, comparing a long prefix only at its two ends and a few places
- * between: the check runs on every update, and a full comparison would make a long reply cost
- * O(n²). A rewritten reply differs at its end (it is shorter, or a new message), which is compared.
- */
-function startsWithSampled(text: string, prefix: string): boolean {
-  const n = prefix.length
-  if (n > text.length) return false
-  if (n <= FULL_COMPARE) return text.startsWith(prefix)
-  if (!sameRange(text, prefix, 0, SAMPLE) || !sameRange(text, prefix, n - SAMPLE, n)) return false
-  for (let i = 1; i < SAMPLES; i++) {
-    const at = Math.floor((n * i) / SAMPLES)
-    if (!sameRange(text, prefix, at, at + SAMPLE)) return false
-  }
-  return true
-}
-
-function sameRange(a: string, b: string, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (a.charCodeAt(i) !== b.charCodeAt(i)) return false
-  return true
-}
-
-function commonPrefixLength(a: string, b: string): number {
-  const n = Math.min(a.length, b.length)
-  let i = 0
-  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++
-  // Never split a surrogate pair: a delta must be whole characters to encode as UTF-8.
-  if (i > 0 && i < b.length && isHighSurrogate(b.charCodeAt(i - 1))) i--
-  return i
-}
-
-function isHighSurrogate(code: number): boolean {
-  return code >= 0xd800 && code <= 0xdbff
+function isWhitespace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x2028 || c === 0x2029 || c === 0xfeff || (c >= 0x2000 && c <= 0x200a) || c === 0x1680 || c === 0x202f || c === 0x205f || c === 0x3000
 }

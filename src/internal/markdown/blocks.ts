@@ -28,6 +28,7 @@ import {
   isSpaceOrTab
 } from './chars.js'
 import { inlineToText, type InlineReport } from './inline.js'
+import { convertGrowingLine, type SettledLine } from './settled-line.js'
 
 /** Everything a line needs to know about the lines before it. Flat, so `{ ...state }` copies it. */
 export interface BlockState {
@@ -89,6 +90,11 @@ export interface LineReport {
   extendable: boolean
   /** Whitespace that ended the line's text: trimmed off, but owed if more text follows. */
   trailing: string
+  /**
+   * The unfinished line's settled start, kept between updates: a long line is then not read
+   * again from its start on every update (see `settled-line.ts`). Reset it when the line changes.
+   */
+  settled?: SettledLine
 }
 
 /**
@@ -146,8 +152,9 @@ export function convertLine(state: BlockState, raw: string, last: boolean, repor
     out += flushHeld(state)
   }
 
+  const settled = last ? report?.settled : undefined
   if (state.tableColumns > 0) {
-    if (hasPipe(line, body)) return out + text(state, tableRow(line.slice(body)))
+    if (hasPipeFrom(line, body, settled)) return out + text(state, tableRow(line.slice(body)))
     state.tableColumns = 0
   }
 
@@ -206,6 +213,14 @@ export function convertLine(state: BlockState, raw: string, last: boolean, repor
       return out + breakBlock(state)
     }
     const heading = line.charCodeAt(contentStart) === HASH ? atxHeading(line, contentStart) : undefined
+    if (settled && heading === undefined) {
+      state.paragraph = true
+      const number = item.number
+      const grown = convertGrowingLine(settled, 2 * contentStart + 1, line.slice(contentStart), inlineReport, number === undefined)
+      const value = number === undefined ? grown.value : grown.value === '' ? number : `${number} ${grown.value}`
+      reportGrown(report!, raw, line, contentStart, value, grown.trailing)
+      return out + trimmedText(state, value)
+    }
     const content = inlineToText(heading ?? line.slice(contentStart), '\n', inlineReport)
     state.paragraph = heading === undefined
     const value = item.number === undefined ? content : `${item.number} ${content}`
@@ -217,7 +232,7 @@ export function convertLine(state: BlockState, raw: string, last: boolean, repor
 
   const content = line.slice(body)
   state.paragraph = true
-  if (hasPipe(line, body)) {
+  if (hasPipeFrom(line, body, settled)) {
     // Could be a table header: decided by the next line, shown as text until then.
     state.held = content
     state.heldColumns = cellCount(content)
@@ -225,13 +240,18 @@ export function convertLine(state: BlockState, raw: string, last: boolean, repor
     state.heldCache = { row: undefined }
     return out
   }
+  if (settled && c !== LBRACKET) {
+    const grown = convertGrowingLine(settled, 2 * body, content, inlineReport, true)
+    reportGrown(report!, raw, line, body, grown.value, grown.trailing)
+    return out + trimmedText(state, grown.value)
+  }
   const value = inlineToText(content, '\n', inlineReport)
   if (report && c !== LBRACKET) reportText(report, raw, line, body, value)
   return out + text(state, value)
 }
 
 /** Scratch for the inline report (convertLine is never re-entered). */
-const inlineReport: InlineReport = { extendable: false }
+const inlineReport: InlineReport = { extendable: false, settled: false, budgetUsed: 0 }
 
 /**
  * Fills `report` for a line written as text. Besides the inline check, appending must not change
@@ -244,6 +264,12 @@ function reportText(report: LineReport, raw: string, line: string, from: number,
   report.extendable = inlineReport.extendable && visible.trim() !== '' && hasWordCharacter(line, from)
   // The `\r` taken off the raw line is owed too if the line goes on (`a\rb` keeps it).
   report.trailing = value.slice(visible.length) + raw.slice(line.length)
+}
+
+/** {@link reportText} for text already trimmed, with the whitespace trimmed off its end. */
+function reportGrown(report: LineReport, raw: string, line: string, from: number, value: string, trailing: string): void {
+  report.extendable = inlineReport.extendable && value !== '' && hasWordCharacter(line, from)
+  report.trailing = trailing + raw.slice(line.length)
 }
 
 function hasWordCharacter(line: string, from: number): boolean {
@@ -347,7 +373,14 @@ function paragraphBreak(state: BlockState): void {
 
 /** Writes a line of text; whitespace around it is dropped, and an empty line writes nothing. */
 function text(state: BlockState, value: string): string {
-  const trimmed = value.trim()
+  return trimmedText(state, value.trim())
+}
+
+/**
+ * {@link text} for a value already trimmed. Trimming reads the string, and for a long line's text
+ * built by appending (a rope) any read copies all of it.
+ */
+function trimmedText(state: BlockState, trimmed: string): string {
   if (trimmed === '') return ''
   const out = state.started ? state.pending + trimmed : trimmed
   state.started = true
@@ -509,6 +542,16 @@ function isLinkDefinition(line: string, at: number): boolean {
   if (i >= limit || i === at + 1 || line.charCodeAt(i + 1) !== COLON) return false
   const destination = leading(line, i + 2).end
   return destination < line.length
+}
+
+/** {@link hasPipe}, not searching again the part of a growing line that had none. */
+function hasPipeFrom(line: string, from: number, settled: SettledLine | undefined): boolean {
+  if (settled === undefined) return hasPipe(line, from)
+  const start = settled.pipeFrom === from ? Math.max(from, settled.pipeFreeUntil) : from
+  if (hasPipe(line, start)) return true
+  settled.pipeFrom = from
+  settled.pipeFreeUntil = line.length
+  return false
 }
 
 /** An unescaped `|` from `from` on. */

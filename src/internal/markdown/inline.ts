@@ -127,6 +127,21 @@ export interface InlineReport {
    * to the result: nothing at the end is still open or was read up to the end of the line.
    */
   extendable: boolean
+  /**
+   * Nothing in the line is still open: no emphasis opener, bracket or code span waiting for its
+   * closer, no construct that more text could complete, and the look-ahead budget never ran out.
+   * For a line ending in a space or tab this means: whatever follows, converting the whole reads
+   * this line's text first, then the rest converted on its own (see {@link inlineToText}'s
+   * `budget`). The streaming converter uses it to stop re-reading the settled start of a long line.
+   */
+  settled: boolean
+  /** Look-ahead budget the conversion used; what a continuation's `budget` must leave out. */
+  budgetUsed: number
+}
+
+/** The look-ahead budget of a line of `length` characters: what keeps hostile lines linear. */
+export function lineBudget(length: number): number {
+  return 3 * length + 64
 }
 
 /**
@@ -135,8 +150,15 @@ export interface InlineReport {
  * @param source - the line, without its line ending
  * @param lineBreak - what `<br>` becomes (a newline in paragraphs, a space in table cells)
  * @param report - receives whether the line can be extended without converting it again
+ * @param budget - look-ahead budget (see {@link lineBudget}); a line converted as the rest after
+ *   a settled start passes what converting the whole line would have left, so the two agree
  */
-export function inlineToText(source: string, lineBreak: string, report?: InlineReport): string {
+export function inlineToText(
+  source: string,
+  lineBreak: string,
+  report?: InlineReport,
+  budget = lineBudget(source.length)
+): string {
   // Most lines of prose have nothing to strip; one pass to find out is cheaper than parsing.
   let i = 0
   const n = source.length
@@ -146,15 +168,21 @@ export function inlineToText(source: string, lineBreak: string, report?: InlineR
     i++
   }
   if (i === n) {
-    if (report) report.extendable = true
+    if (report) {
+      report.extendable = true
+      report.settled = true
+      report.budgetUsed = 0
+    }
     return source
   }
-  const scanner = new InlineScanner(source, lineBreak)
+  const scanner = new InlineScanner(source, lineBreak, budget)
   const text = scanner.run(i)
   if (report) {
     // A special character last may still be completed (`*` + `a` flanks differently, `\` escapes).
     const last = source.charCodeAt(n - 1)
     report.extendable = !scanner.fragile && !(last < 128 && SPECIAL[last] === 1)
+    report.settled = scanner.settled()
+    report.budgetUsed = budget - scanner.budgetLeft
   }
   return text
 }
@@ -187,6 +215,8 @@ class InlineScanner {
   private last = -1
   /** Characters the look-ahead scans may still read; keeps the line linear. */
   private budget: number
+  /** A code span opener found no closer: a later run of its length would close it. */
+  private unclosedCode = false
   /** Backtick runs by length, built on the first backtick: code span closers in O(1). */
   private runs: Map<number, number[]> | undefined
   private runCursor: Map<number, number> | undefined
@@ -199,9 +229,26 @@ class InlineScanner {
 
   constructor(
     private readonly src: string,
-    private readonly lineBreak: string
+    private readonly lineBreak: string,
+    budget: number
   ) {
-    this.budget = 3 * src.length + 64
+    this.budget = budget
+  }
+
+  get budgetLeft(): number {
+    return this.budget
+  }
+
+  /** See {@link InlineReport.settled}; call after {@link InlineScanner.run}. */
+  settled(): boolean {
+    if (this.fragile || this.unclosedCode || this.budget < 0 || this.brackets.length > 0) return false
+    // A `[` after the last `]` was read as text, but a `]` still to come would make it a bracket.
+    if (this.src.indexOf('[', this.src.lastIndexOf(']') + 1) !== -1) return false
+    const d = this.d
+    for (let j = this.last; j !== -1; j = d[j * STRIDE + PREV]!) {
+      if (d[j * STRIDE + REMAINING]! > 0 && (d[j * STRIDE + FLAGS]! & CAN_OPEN) !== 0) return false
+    }
+    return true
   }
 
   run(start: number): string {
@@ -285,6 +332,7 @@ class InlineScanner {
     const length = end - i
     const closer = this.codeCloser(i, length)
     if (closer === -1) {
+      this.unclosedCode = true
       this.parts.push(s.slice(i, end))
       return end
     }
@@ -403,7 +451,8 @@ class InlineScanner {
     // counts; a bare `[text]` stays literal because it is usually just brackets.
     else if (next === LBRACKET) end = this.linkLabel(i + 1)
     if (end === -1) {
-      this.fragile = true
+      // Only `(` or `[` right after `]` can make a link: `] ` stays text whatever follows.
+      if (next === LPAREN || next === LBRACKET || i + 1 >= s.length) this.fragile = true
       this.parts.push(']')
       return i + 1
     }
@@ -501,7 +550,8 @@ class InlineScanner {
       if (isBreak) this.parts.push(this.lineBreak)
       return tag
     }
-    this.fragile = true
+    // `<` before a space (`a < b`) can never start a tag or autolink; anything else may, later.
+    if (!cannotFollowAngle(s.charCodeAt(i + 1))) this.fragile = true
     this.parts.push('<')
     return i + 1
   }
@@ -631,7 +681,8 @@ class InlineScanner {
       if (s.charCodeAt(p) === 59 /* ; */) value = ENTITIES[s.slice(start, p)]
     }
     if (value === undefined) {
-      this.fragile = true
+      // Only a reference cut off by the end of the line can still become one (`AT&T` cannot).
+      if (p >= s.length) this.fragile = true
       this.parts.push('&')
       return i + 1
     }
@@ -739,6 +790,13 @@ function skipWhitespace(s: string, p: number): number {
     p++
   }
 }
+
+/** A character after which `<` is literal for good: whitespace and `<>()[],;:"@\\`. */
+function cannotFollowAngle(c: number): boolean {
+  return c <= SPACE || (c < 128 && ANGLE_STOPS[c] === 1)
+}
+const ANGLE_STOPS = new Uint8Array(128)
+for (const ch of '<>()[],;:"@\\') ANGLE_STOPS[ch.charCodeAt(0)] = 1
 
 function isHexDigit(c: number): boolean {
   return isAsciiDigit(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102)
