@@ -3,8 +3,14 @@
  * Soak test: thousands of messages over several accounts against the bundled test backend,
  * with random faults, checking that the BUILT package stays trustworthy:
  *
- * - every call settles: it resolves with the exact reply, or rejects with a ChatGPTError whose
- *   `code` is documented (or, when the caller aborted, with the caller's own reason);
+ * - every call settles, within its bound (its `timeoutMs`, or a fixed bound for calls without
+ *   one, plus a grace): it resolves with the exact reply, or rejects with a ChatGPTError whose
+ *   `code` is documented (or, when the caller aborted, with the caller's own reason). A call that
+ *   has not settled by then counts as hung (`hung: N`), and any hung call fails the run;
+ * - callers abort at random points, including exactly at the last event (inside `onProgress`
+ *   when the text is the whole reply, and just after the response ended), and leave
+ *   `streamMessage` loops with `break` (at the whole reply, at a random update); an "edge" account
+ *   talks to a bare server that writes its last event and the end of the response in one write;
  * - no unhandled rejection, no uncaught exception, no MaxListenersExceededWarning;
  * - no socket or handle is left behind once the backend is closed, and no reply stream is left
  *   open on the backend;
@@ -14,20 +20,24 @@
  *
  * Usage: `npm run soak -- [--messages 3000] [--accounts 4] [--seed 1] [--fault-rate 0.2]
  *   [--concurrency 6] [--conversations 3] [--idle-timeout-ms 1000] [--chunking event|bytes|N]
- *   [--max-seconds 300]`
+ *   [--max-seconds 300] [--grace-ms 3000] [--no-timeout-bound-ms 30000]`
  *
- * The run is seeded (faults, options, prompts); the interleaving of concurrent calls is not, so
- * counts vary a little between runs of one seed. Exits 1 on any failed check.
+ * `--seeds N` runs seeds `--seed` … `--seed + N - 1` one after another, each in a process of its
+ * own (1500 messages each unless `--messages` says otherwise; `--jobs 2` seeds at a time), prints
+ * one line per seed and a summary line, and exits 1 if any seed failed: `npm run soak -- --seeds 20`.
+ *
+ * The run is seeded (faults, options, prompts, scenarios); the interleaving of concurrent calls
+ * is not, so counts vary a little between runs of one seed. Exits 1 on any failed check.
  */
-import { spawnSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { inspect, parseArgs } from 'node:util'
 import { Worker } from 'node:worker_threads'
 
-import { ChatGPTAPI, ChatGPTError } from 'chatgpt'
+import { CHATGPT_ERROR_CODES, ChatGPTAPI, ChatGPTError } from 'chatgpt'
 // Imported here too (the backend itself runs in a worker) so that the entry point is checked.
-import { createTestBackend } from 'chatgpt/testing'
+import { createTestBackend, seededRandom } from 'chatgpt/testing'
 
 import { soakReply } from './soak-reply.mjs'
 
@@ -43,7 +53,11 @@ if (typeof globalThis.gc !== 'function') {
 
 const { values: args } = parseArgs({
   options: {
-    messages: { type: 'string', default: '3000' },
+    messages: { type: 'string' },
+    seeds: { type: 'string' },
+    jobs: { type: 'string', default: '2' },
+    'grace-ms': { type: 'string', default: '3000' },
+    'no-timeout-bound-ms': { type: 'string', default: '20000' },
     accounts: { type: 'string', default: '4' },
     seed: { type: 'string', default: '1' },
     'fault-rate': { type: 'string', default: '0.2' },
@@ -54,6 +68,9 @@ const { values: args } = parseArgs({
     'max-seconds': { type: 'string', default: '300' }
   }
 })
+const SEEDS = args.seeds === undefined ? undefined : positiveInt('seeds')
+const JOBS = positiveInt('jobs')
+args.messages ??= SEEDS === undefined ? '3000' : '1500'
 const MESSAGES = positiveInt('messages')
 const ACCOUNTS = positiveInt('accounts')
 const SEED = Number(args.seed) >>> 0
@@ -63,7 +80,13 @@ const CONVERSATIONS = positiveInt('conversations')
 const IDLE_TIMEOUT_MS = positiveInt('idle-timeout-ms')
 const CHUNKING = /^\d+$/.test(args.chunking) ? Number(args.chunking) : args.chunking
 const MAX_SECONDS = positiveInt('max-seconds')
+/** How long past its own timeout a call may take to settle before it counts as hung. */
+const GRACE_MS = positiveInt('grace-ms')
+/** The bound of a call without `timeoutMs` (the idle timeout and retries still bound it). */
+const NO_TIMEOUT_BOUND_MS = positiveInt('no-timeout-bound-ms')
 if (!(FAULT_RATE >= 0 && FAULT_RATE <= 1)) usage('--fault-rate must be in [0, 1]')
+
+if (SEEDS !== undefined) await runSeeds()
 
 /**
  * Heap growth allowed from 25% to 100% of the run, after GC. The clients keep no per-message
@@ -103,7 +126,9 @@ const count = (map, key, by = 1) => map.set(key, (map.get(key) ?? 0) + by)
 
 // Recorded for the report, and the exit code set at once: an exception that ends the script
 // early (a missing build, say) must not look like a pass.
+let unhandledRejections = 0
 process.on('unhandledRejection', (reason) => {
+  unhandledRejections++
   process.exitCode = 1
   fail('unhandled rejection', describe(reason))
 })
@@ -120,34 +145,14 @@ function describe(value) {
   return value instanceof Error ? `${value.name}: ${value.message}` : inspect(value, { depth: 1 })
 }
 
-/**
- * The documented error codes: those of the `ChatGPTErrorCode` union that its doc comment
- * describes, read from src/errors.ts, where they are documented. (Not from build/*.d.ts, which a
- * build in progress removes for seconds.)
- */
-const DOCUMENTED_CODES = (() => {
-  const source = readFileSync(new URL('../src/errors.ts', import.meta.url), 'utf8')
-  const union = /export type ChatGPTErrorCode =([^]*?)\n\n/.exec(source)?.[1] ?? ''
-  const codes = [...union.matchAll(/'([a-z_]+)'/g)].map((match) => match[1])
-  const documented = new Set(codes.filter((code) => source.includes(` * - \`${code}\``)))
-  if (documented.size < 15) usage('could not read the documented ChatGPTErrorCode values from src/errors.ts')
-  return documented
-})()
+/** The documented error codes, as the package exports them. */
+const DOCUMENTED_CODES = new Set(CHATGPT_ERROR_CODES)
+if (DOCUMENTED_CODES.size < 15) usage('CHATGPT_ERROR_CODES from chatgpt looks wrong: ' + inspect(CHATGPT_ERROR_CODES))
 
 // ---------------------------------------------------------------------------------------------
 // Seeded randomness
 
-function mulberry32(seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-const random = mulberry32(SEED)
+const random = seededRandom(SEED)
 const int = (n) => Math.floor(random() * n)
 const range = (min, max) => min + int(max - min + 1)
 const chance = (p) => random() < p
@@ -279,7 +284,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 function startBackend() {
   const worker = new Worker(new URL('./soak-backend.mjs', import.meta.url), {
-    workerData: { accounts: ACCOUNTS, chunking: CHUNKING }
+    workerData: { accounts: ACCOUNTS, chunking: CHUNKING, seed: SEED }
   })
   const pending = new Map()
   let nextId = 0
@@ -367,31 +372,63 @@ if (typeof createTestBackend !== 'function') fail('chatgpt/testing', 'createTest
 
 const backend = await startBackend()
 const { info } = backend
-for (const token of [...info.sessionTokens, info.clearanceToken]) addSecret(token)
+for (const token of [...info.sessionTokens, info.clearanceToken, info.edgeAccessToken]) addSecret(token)
 
-const accounts = info.sessionTokens.map((sessionToken, index) => {
-  const api = new ChatGPTAPI({
-    sessionToken,
-    clearanceToken: info.clearanceToken,
-    userAgent: info.userAgent,
-    apiBaseUrl: info.apiBaseUrl,
-    backendApiBaseUrl: info.backendApiBaseUrl,
-    idleTimeoutMs: IDLE_TIMEOUT_MS,
-    // Short, so that refreshes (and the session faults that wait for them) happen during the run.
-    accessTokenTTL: 5_000,
-    // The last account gets a small queue, so that `queue_full` is exercised too.
-    maxQueueSize: index === ACCOUNTS - 1 && ACCOUNTS > 1 ? 3 : 100,
-    fetch: observingFetch,
-    debug: debugLogger(index)
-  })
+/** A client for an account, with its conversations; replaced when one of its calls hangs. */
+function makeClient(account) {
+  const api = account.edge
+    ? new ChatGPTAPI({
+        // The edge server hands out its one access token; this session token only has to exist.
+        sessionToken: account.sessionToken,
+        accessToken: info.edgeAccessToken,
+        accessTokenTTL: 86_400_000,
+        apiBaseUrl: `${info.edgeUrl}/api`,
+        backendApiBaseUrl: `${info.edgeUrl}/backend-api`,
+        idleTimeoutMs: IDLE_TIMEOUT_MS,
+        fetch: observingFetch,
+        debug: debugLogger(account.index)
+      })
+    : new ChatGPTAPI({
+        sessionToken: account.sessionToken,
+        clearanceToken: info.clearanceToken,
+        userAgent: info.userAgent,
+        apiBaseUrl: info.apiBaseUrl,
+        backendApiBaseUrl: info.backendApiBaseUrl,
+        idleTimeoutMs: IDLE_TIMEOUT_MS,
+        // Short, so that refreshes (and the session faults that wait for them) happen during the run.
+        accessTokenTTL: 5_000,
+        // The last account gets a small queue, so that `queue_full` is exercised too.
+        maxQueueSize: account.index === ACCOUNTS - 1 && ACCOUNTS > 1 ? 3 : 100,
+        fetch: observingFetch,
+        debug: debugLogger(account.index)
+      })
   return {
-    index,
     api,
     conversations: Array.from({ length: CONVERSATIONS }, () => api.getConversation()),
+    // Set once a call of this client hung: the calls queued behind it are blocked, not hung of
+    // their own accord, and the account moves on to a new client.
+    hadHang: false
+  }
+}
+
+const edgeSessionToken = `edge-session-${randomUUID()}`
+addSecret(edgeSessionToken)
+const accountSpecs = [
+  ...info.sessionTokens.map((sessionToken) => ({ sessionToken, edge: false })),
+  // The edge account: last event and end of the response in one write (see soak-backend.mjs).
+  { sessionToken: edgeSessionToken, edge: true }
+]
+const accounts = accountSpecs.map(({ sessionToken, edge }, index) => {
+  const account = {
+    index,
+    edge,
+    sessionToken,
     // One long-lived signal shared by many calls: a listener left on it per call would show.
     sharedSignal: new AbortController().signal,
     next: index
   }
+  account.client = makeClient(account)
+  return account
 })
 
 sampleHeap('start')
@@ -414,46 +451,196 @@ function settle(outcome) {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Scenarios: how a caller uses (and leaves) a call
+
+const SCENARIOS = [
+  [48, 'plain'],
+  [4, 'abort at a random time'],
+  [8, 'abort in onProgress at the whole reply'],
+  [6, 'abort just after the whole reply'],
+  [10, 'stream: iterate to the end'],
+  [9, 'stream: break at the whole reply'],
+  [5, 'stream: break at a random update'],
+  [3, 'stream: abort() at a random time']
+]
+const scenarioCounts = new Map()
+const hungBy = new Map()
+let hung = 0
+let lateSettles = 0
+/** Aborted synchronously inside a callback, yet resolved (the reply had also ended). */
+let resolvedAfterCallbackAbort = 0
+
+/** Defers `fn` the way "just after the response ended" can mean. */
+function deferred(fn) {
+  const how = int(4)
+  if (how === 0) queueMicrotask(fn)
+  else if (how === 1) setImmediate(fn)
+  else if (how === 2) setTimeout(fn, 0)
+  else setTimeout(fn, 1 + int(5))
+}
+
+/**
+ * Runs one call of `scenario`; resolves to `{ ok: true, text }` or `{ ok: false, error }`, with
+ * what the caller did (`callerReason`: the reason it aborted with; `syncAbort`: it aborted inside
+ * a callback, before the call could settle).
+ */
+function runScenario(scenario, client, prompt, expected, opts, sharedSignal) {
+  const controller = new AbortController()
+  const info = { callerReason: undefined, syncAbort: false }
+  const abortWith = (reason, sync) => {
+    if (controller.signal.aborted) return
+    info.callerReason = reason
+    info.syncAbort ||= sync
+    controller.abort(reason)
+  }
+  const reason = (what) => new Error(`soak: caller aborted (${what})`)
+  const checkPrefix = (partial) => {
+    if (typeof partial !== 'string' || !expected.startsWith(partial)) {
+      fail('progress not a prefix of the reply', `${JSON.stringify(partial)} for ${JSON.stringify(expected)}`)
+    }
+  }
+  const conversation = chance(0.6) ? pick(client.conversations) : undefined
+  const send = (o) => (conversation ? conversation.sendMessage(prompt, o) : client.api.sendMessage(prompt, o))
+  const settleOf = (promise) => promise.then((text) => ({ ok: true, text }), (error) => ({ ok: false, error }))
+
+  switch (scenario) {
+    case 'plain': {
+      if (chance(0.3)) opts.abortSignal = sharedSignal
+      if (chance(0.5)) opts.onProgress = checkPrefix
+      return [settleOf(send(opts)), info]
+    }
+    case 'abort at a random time': {
+      opts.abortSignal = controller.signal
+      setTimeout(() => abortWith(reason('random time'), false), int(40))
+      if (chance(0.5)) opts.onProgress = checkPrefix
+      return [settleOf(send(opts)), info]
+    }
+    case 'abort in onProgress at the whole reply':
+    case 'abort just after the whole reply': {
+      const now = scenario === 'abort in onProgress at the whole reply'
+      opts.abortSignal = controller.signal
+      const withReason = chance(0.8)
+      opts.onProgress = (partial) => {
+        checkPrefix(partial)
+        if (partial !== expected) return
+        const abort = () => {
+          if (withReason) abortWith(reason(scenario), now)
+          else if (!controller.signal.aborted) {
+            info.callerReason = 'default'
+            info.syncAbort ||= now
+            controller.abort()
+          }
+        }
+        if (now) abort()
+        else deferred(abort)
+      }
+      return [
+        settleOf(send(opts)).then((outcome) => {
+          if (info.callerReason === 'default') info.callerReason = controller.signal.reason
+          return outcome
+        }),
+        info
+      ]
+    }
+    default: {
+      // The stream scenarios.
+      const stream = client.api.streamMessage(prompt, { ...opts, abortSignal: chance(0.3) ? sharedSignal : undefined })
+      const breakAfter = scenario === 'stream: break at a random update' ? 1 + int(6) : Infinity
+      if (scenario === 'stream: abort() at a random time') {
+        const r = chance(0.5) ? reason('stream.abort') : undefined
+        setTimeout(() => {
+          info.callerReason = r
+          stream.abort(r)
+        }, int(40))
+      }
+      const iterate = async () => {
+        let updates = 0
+        let last
+        for await (const update of stream) {
+          checkPrefix(update.text)
+          last = update
+          updates++
+          if (scenario === 'stream: break at the whole reply' && update.text === expected) break
+          if (updates >= breakAfter) break
+        }
+        return last
+      }
+      const iterated = iterate().then(
+        () => undefined,
+        (error) => error
+      )
+      const whole = Promise.all([iterated, settleOf(stream.result)]).then(([iterError, outcome]) => {
+        // The loop fails as the result does (or not at all, when it left first).
+        if (iterError !== undefined && !outcome.ok && iterError !== outcome.error) {
+          fail('stream iteration and result disagree', `${describe(iterError)} vs ${describe(outcome.error)}`)
+        }
+        if (outcome.ok) return { ok: true, text: outcome.text.text }
+        return outcome
+      })
+      return [whole, info]
+    }
+  }
+}
+
 async function oneCall(account, i) {
+  const client = account.client
   const prompt = `acct ${account.index} msg ${i}`
   const expected = soakReply(prompt)
   const opts = {}
-  let callerReason
-  if (chance(0.1)) opts.timeoutMs = range(300, 3_000)
+  const timeoutRoll = random()
+  if (timeoutRoll < 0.1) opts.timeoutMs = range(300, 3_000)
+  else if (timeoutRoll < 0.75) opts.timeoutMs = 5_000
   if (chance(0.05)) opts.maxRetries = 0
-  if (chance(0.03)) {
-    const controller = new AbortController()
-    callerReason = new Error(`soak: caller aborted message ${i}`)
-    setTimeout(() => controller.abort(callerReason), int(40))
-    opts.abortSignal = controller.signal
-  } else if (chance(0.3)) {
-    opts.abortSignal = account.sharedSignal
-  }
-  if (chance(0.5)) {
-    opts.onProgress = (partial) => {
-      if (typeof partial !== 'string' || !expected.startsWith(partial)) {
-        fail('progress not a prefix of the reply', `${JSON.stringify(partial)} for ${JSON.stringify(expected)}`)
-      }
+  const scenario = weighted(SCENARIOS)
+  count(scenarioCounts, scenario)
+
+  const [work, caller] = runScenario(scenario, client, prompt, expected, opts, account.sharedSignal)
+  const boundMs = (opts.timeoutMs ?? NO_TIMEOUT_BOUND_MS) + GRACE_MS
+  let boundTimer
+  const HUNG = Symbol('hung')
+  const outcome = await Promise.race([
+    work,
+    new Promise((resolve) => {
+      boundTimer = setTimeout(() => resolve(HUNG), boundMs)
+    })
+  ])
+  clearTimeout(boundTimer)
+
+  if (outcome === HUNG) {
+    hung++
+    count(hungBy, client.hadHang ? 'queued behind an earlier hung call of its client' : `${scenario}${account.edge ? ' (edge account)' : ''}`)
+    if (!client.hadHang) {
+      client.hadHang = true
+      // The account is blocked behind the hung call: go on with a new client.
+      account.client = makeClient(account)
+      fail('hung call', `message ${i} (${scenario}${account.edge ? ', edge account' : ''}) had not settled ${boundMs} ms after it started`)
     }
+    work.then(() => lateSettles++)
+    settle('hung')
+    return
   }
-  const conversation = chance(0.7) ? pick(account.conversations) : undefined
-  try {
-    const text = conversation
-      ? await conversation.sendMessage(prompt, opts)
-      : await account.api.sendMessage(prompt, opts)
-    if (text !== expected) fail('wrong reply', `${JSON.stringify(text)} for ${JSON.stringify(expected)}`)
+
+  if (outcome.ok) {
+    if (caller.syncAbort) resolvedAfterCallbackAbort++
+    if (outcome.text !== expected) fail('wrong reply', `${JSON.stringify(outcome.text)} for ${JSON.stringify(expected)}`)
     settle('resolved')
-  } catch (error) {
-    if (callerReason !== undefined && error === callerReason) {
-      settle("rejected: the caller's abort reason")
-    } else if (error instanceof ChatGPTError) {
-      if (!DOCUMENTED_CODES.has(error.code)) fail('undocumented error code', `${inspect(error.code)}: ${error.message}`)
-      checkErrorForSecrets(error, `message ${i}`)
-      settle(`rejected: ${error.code}`)
-    } else {
-      fail('rejection that is not a ChatGPTError', describe(error))
-      settle('rejected: not a ChatGPTError')
+    return
+  }
+  const { error } = outcome
+  if (caller.callerReason !== undefined && error === caller.callerReason) {
+    settle("rejected: the caller's abort reason")
+  } else if (error instanceof ChatGPTError) {
+    if (!DOCUMENTED_CODES.has(error.code)) fail('undocumented error code', `${inspect(error.code)}: ${error.message}`)
+    if (caller.syncAbort && error.code !== 'aborted') {
+      // Aborted inside a callback, before the call could settle: the call is the caller's.
+      fail('abort not honoured', `message ${i} (${scenario}): ${error.code} "${masked(error.message)}" instead of the caller's reason`)
     }
+    checkErrorForSecrets(error, `message ${i}`)
+    settle(`rejected: ${error.code}`)
+  } else {
+    fail('rejection that is not a ChatGPTError', `${scenario}: ${describe(error)}`)
+    settle('rejected: not a ChatGPTError')
   }
 }
 
@@ -461,9 +648,9 @@ async function oneCall(account, i) {
 async function sender(account) {
   while (account.next < MESSAGES) {
     const i = account.next
-    account.next += ACCOUNTS
+    account.next += accounts.length
     if (i % 100 === 0) backend.call('shape', pick(['2022', '2023', 'v1'])).catch((e) => fail('backend RPC', describe(e)))
-    maybeFault(backend)
+    if (!account.edge) maybeFault(backend)
     await oneCall(account, i)
   }
 }
@@ -523,12 +710,14 @@ function table(title, rows) {
 const sortedRows = (map) => [...map.entries()].sort((a, b) => b[1] - a[1])
 const resolved = outcomes.get('resolved') ?? 0
 console.log(
-  `\nsoak: ${MESSAGES} messages, ${ACCOUNTS} accounts × ${CONCURRENCY} concurrent senders, ` +
+  `\nsoak: ${MESSAGES} messages, ${ACCOUNTS} accounts + 1 edge account × ${CONCURRENCY} concurrent senders, ` +
     `${CONVERSATIONS} conversations each, seed ${SEED}, fault rate ${FAULT_RATE}, ` +
     `idle timeout ${IDLE_TIMEOUT_MS} ms, chunking ${CHUNKING}: ${runSeconds.toFixed(1)} s\n`
 )
 console.log(table('outcome', [...sortedRows(outcomes), ['total settled', settled]]))
 console.log(`\n${resolved} resolved, ${settled - resolved} rejected\n`)
+console.log(table('scenario', sortedRows(scenarioCounts)))
+console.log('')
 console.log(table('fault injected', [...sortedRows(faultsQueued), ['total', [...faultsQueued.values()].reduce((a, b) => a + b, 0)]]))
 console.log(
   `\nbackend: ${stats.requests} requests, ${stats.conversations} conversations; ` +
@@ -542,9 +731,18 @@ console.log(
 console.log(
   `handles before: ${JSON.stringify(baselineResources)}; left after closing: ${JSON.stringify(leftover)}`
 )
+console.log(
+  `\nhung: ${hung} (bound: timeoutMs or ${NO_TIMEOUT_BOUND_MS} ms, + ${GRACE_MS} ms)` +
+    (hung > 0 ? `; ${lateSettles} settled later; by scenario: ${JSON.stringify(Object.fromEntries(sortedRows(hungBy)))}` : '')
+)
+console.log(`unhandled rejections: ${unhandledRejections}`)
+console.log(`aborted inside a callback yet resolved (the reply had ended in the same read): ${resolvedAfterCallbackAbort}`)
 
 const checks = [
   ['every call settled', !failureCounts.has('calls never settled')],
+  ['no call hung (each settled within its timeout + grace)', hung === 0 && !failureCounts.has('hung call')],
+  ["every call aborted inside a callback rejected with the caller's reason", !failureCounts.has('abort not honoured')],
+  ['no stream whose iteration and result disagree', !failureCounts.has('stream iteration and result disagree')],
   ['every rejection a ChatGPTError with a documented code (or the caller\'s abort reason)',
     !failureCounts.has('undocumented error code') && !failureCounts.has('rejection that is not a ChatGPTError')],
   ['every resolved reply exact, every progress text a prefix of it',
@@ -564,5 +762,82 @@ if (failures.length > 0) {
   console.log('examples:')
   for (const failure of failures) console.log(`  - ${masked(failure)}`)
 }
-console.log(failureCounts.size === 0 ? '\nsoak: PASS' : '\nsoak: FAIL')
-process.exit(failureCounts.size === 0 ? 0 : 1)
+const pass = failureCounts.size === 0
+console.log(pass ? '\nsoak: PASS' : '\nsoak: FAIL')
+// One machine-readable line, for `--seeds`.
+console.log(
+  `SOAK_RESULT ${JSON.stringify({
+    seed: SEED,
+    messages: MESSAGES,
+    seconds: Number(runSeconds.toFixed(1)),
+    resolved,
+    rejected: settled - resolved - hung,
+    hung,
+    hungBy: Object.fromEntries(hungBy),
+    unhandledRejections,
+    resolvedAfterCallbackAbort,
+    failures: Object.fromEntries(failureCounts),
+    pass
+  })}`
+)
+process.exit(pass ? 0 : 1)
+
+// ---------------------------------------------------------------------------------------------
+// --seeds N: one process per seed, one after another
+
+async function runSeeds() {
+  const first = SEED
+  const passOn = process.argv.slice(2).filter((arg, i, all) => {
+    // Everything but --seeds/--seed and their values (given as `--x v` or `--x=v`).
+    const name = arg.split('=')[0]
+    const previous = all[i - 1]?.split('=')[0]
+    if (name === '--seeds' || name === '--seed') return false
+    if ((previous === '--seeds' || previous === '--seed') && !all[i - 1].includes('=')) return false
+    return true
+  })
+  if (!passOn.some((arg) => arg.split('=')[0] === '--messages')) passOn.push('--messages', String(MESSAGES))
+  const results = []
+  const began = Date.now()
+  console.log(`soak: ${SEEDS} seeds from ${first}, ${MESSAGES} messages each, ${JOBS} at a time`)
+  const runOne = async (seed) => {
+    const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--seed', String(seed), ...passOn], {
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
+    let out = ''
+    child.stdout.on('data', (chunk) => (out += chunk))
+    // Progress lines of parallel seeds would interleave: only the result is printed.
+    child.stderr.on('data', () => {})
+    const code = await new Promise((resolve) => child.on('close', resolve))
+    const line = out.split('\n').find((l) => l.startsWith('SOAK_RESULT '))
+    const result = line ? JSON.parse(line.slice('SOAK_RESULT '.length)) : { seed, pass: false, crashed: true, exitCode: code }
+    results.push(result)
+    if (result.crashed) {
+      console.log(`seed ${seed}: FAIL  (exited ${code} without a result)\n${out.split('\n').slice(-20).join('\n')}`)
+      return
+    }
+    const kinds = Object.entries(result.failures).map(([kind, n]) => `${kind} ×${n}`).join(', ')
+    console.log(
+      `seed ${seed}: ${result.pass ? 'PASS' : 'FAIL'}  ${result.messages} calls in ${result.seconds} s — ` +
+        `resolved ${result.resolved}, rejected ${result.rejected}, hung ${result.hung}, ` +
+        `unhandled rejections ${result.unhandledRejections}` +
+        (result.hung > 0 ? `; hung by scenario ${JSON.stringify(result.hungBy)}` : '') +
+        (kinds ? `; failed: ${kinds}` : '')
+    )
+  }
+  const queue = Array.from({ length: SEEDS }, (_, i) => first + i)
+  await Promise.all(
+    Array.from({ length: Math.min(JOBS, SEEDS) }, async () => {
+      while (queue.length > 0) await runOne(queue.shift())
+    })
+  )
+  const failed = results.filter((r) => !r.pass)
+  const sum = (key) => results.reduce((total, r) => total + (r[key] ?? 0), 0)
+  console.log(
+    `\nsoak summary: ${results.length} seeds, ${results.length - failed.length} passed, ${failed.length} failed; ` +
+      `${sum('messages')} calls, hung: ${sum('hung')} (${results.filter((r) => r.hung > 0).length} seeds with hangs), ` +
+      `unhandled rejections: ${sum('unhandledRejections')}; ` +
+      `${((Date.now() - began) / 1000).toFixed(0)} s` +
+      (failed.length ? ` — failed seeds: ${failed.map((r) => r.seed).join(', ')}` : '')
+  )
+  process.exit(failed.length === 0 ? 0 : 1)
+}

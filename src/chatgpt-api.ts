@@ -5,7 +5,6 @@ import { ChatGPTConversation } from './chatgpt-conversation.js'
 import { ChatGPTMessageStream } from './chatgpt-message-stream.js'
 import { ConversationHistory } from './conversation-history.js'
 import { ChatGPTError } from './errors.js'
-import { IncrementalMarkdownToText } from './markdown.js'
 import type {
   CallOptions,
   ChatGPTReply,
@@ -35,6 +34,7 @@ import { conversationsPath, toConversationsPage } from './internal/conversation-
 import { feedbackBody, moderationBody } from './internal/endpoint-bodies.js'
 import { createProxyAwareFetch } from './internal/proxy-fetch.js'
 import type { ReplyState } from './internal/reply.js'
+import { replyPresenter } from './internal/reply-presenter.js'
 import { jsonAnswer } from './internal/response-handlers.js'
 import { Secrets } from './internal/secrets.js'
 import { sendRound } from './internal/send.js'
@@ -516,11 +516,12 @@ export class ChatGPTAPI {
     assertCount('maxRetries', opts.maxRetries)
     assertCount('autoContinue', opts.autoContinue)
     const call = new CallSignal(opts.timeoutMs, opts.abortSignal)
-    const present = this.#presenter()
+    const present = replyPresenter(this.#markdown)
     let shown: string | undefined
     try {
       call.throwIfAborted()
-      return await this.#queue.run(call, (ahead) => this.#transport.log(`waiting for the account: ${ahead} call(s) ahead`), async () => {
+      const onWait = (ahead: number) => this.#transport.log(`waiting for the account: ${ahead} call(s) ahead`)
+      return await this.#queue.run(call, onWait, async () => {
         call.watchIdle(this.#idleTimeoutMs)
         const context = {
           transport: this.#transport,
@@ -555,24 +556,6 @@ export class ChatGPTAPI {
       throw this.#settle(error, call, shown)
     } finally {
       call.dispose()
-    }
-  }
-
-  /**
-   * The text as the caller sees it: the server's markdown, or plain text converted as the reply
-   * grows (so a long reply costs O(n), not O(n²)).
-   */
-  #presenter(): (text: string, state: ReplyState) => string {
-    if (this.#markdown) return (text) => text
-    const toText = new IncrementalMarkdownToText()
-    let messageId: string | undefined
-    return (text, state) => {
-      // A new assistant message (after a tool call) is a new text, not a continuation.
-      if (state.messageId !== messageId) {
-        messageId = state.messageId
-        toText.reset()
-      }
-      return toText.update(text)
     }
   }
 
