@@ -259,7 +259,9 @@ export type SendMessageOptions = {
    */
   autoContinue?: number
   /**
-   * Retries for this call, overriding the client's `maxRetries` (see {@link ChatGPTAPIOptions}).
+   * Retries for this call's own requests, overriding the client's `maxRetries` (see
+   * {@link ChatGPTAPIOptions}). A sign-in (`/auth/session`) is shared with every other call
+   * waiting for it, so it retries as the client's option says.
    */
   maxRetries?: number
 }
