@@ -23,8 +23,11 @@ import { newSettledLine, resetSettledLine } from './internal/markdown/settled-li
  *   (`snake_case`) nor a lone `*` between spaces (`2 * 3`); a single `~` is kept;
  * - inline code becomes its content; links `[text](url)` and references `[text][ref]` their
  *   text; images `![alt](src)` their alt text; autolinks `<https://…>` their address;
- *   a bare `[text]` stays as written (it is usually just brackets);
- * - link definitions (`[ref]: url`), thematic breaks and HTML tags go (`<br>` becomes a newline);
+ *   a bare `[text]` stays as written (it is usually just brackets) unless a definition of
+ *   `text` came before it;
+ * - link definitions (`[ref]: url "title"`, the destination or title possibly on the next line),
+ *   thematic breaks and HTML tags go (`<br>` becomes a newline); HTML blocks (lines starting with
+ *   `<div>`, `<!--`, …) keep only the text between their tags, with no markdown read inside;
  * - blockquote markers go; bullet list items become their text, one per line; **ordered list
  *   items keep their number** (`1. first`), since steps are often referred to by number;
  * - table rows become their cells separated by a tab; the delimiter row goes;
@@ -35,7 +38,8 @@ import { newSettledLine, resetSettledLine } from './internal/markdown/settled-li
  *   like paragraphs; single line breaks are kept; whitespace at the end goes.
  *
  * Inline markup is read one line at a time: emphasis opened on one line and closed on the next
- * keeps its markers. A last line (without `\n`) of only one or two backticks or tildes, or inside
+ * keeps its markers (so a line's text never changes once the line has ended); a `\` ending a
+ * paragraph's last line, or a heading, stays. Held to the CommonMark spec examples in the tests. A last line (without `\n`) of only one or two backticks or tildes, or inside
  * a code block of fewer fence characters than its fence, is taken for a fence still arriving and
  * left out. Linear time in the input's length, including on hostile input (a 1 MB line of
  * unmatched markup converts in a fraction of a second).
@@ -63,8 +67,11 @@ const CHECK_WINDOW = 32
  * A line is converted once, when the `\n` ending it arrives. The unfinished last line is converted
  * again on an update only if the new characters could change how it reads (they hold a markdown
  * character such as `*`, `` ` ``, `[`, or the line so far ends in one); plain words are just
- * appended. So a reply costs about its length, plus the length of a line for the few updates that
- * bring markup, instead of its whole length on every update.
+ * appended. And of a long unfinished line only what follows its settled start is read again: the
+ * start up to a space with nothing open before it (no unclosed `**`, `` ` ``, `[`, `<`…), which
+ * reads the same whatever follows. So a reply costs about its length, even one long line
+ * streamed a few characters at a time; only a line whose markup stays open (a `[` never closed)
+ * is read again from that markup on every update.
  *
  * The result of `update(text)` always equals `markdownToText(text)`, whatever updates came before
  * (with the same input); see {@link markdownToText} for what the conversion does. While a line is

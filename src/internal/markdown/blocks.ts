@@ -15,6 +15,7 @@ import {
   GT,
   HASH,
   LBRACKET,
+  LT,
   PIPE,
   PLUS,
   RBRACKET,
@@ -28,6 +29,8 @@ import {
   isSpaceOrTab
 } from './chars.js'
 import { inlineToText, type InlineReport } from './inline.js'
+import { htmlBlockEnds, htmlBlockStart, visibleHtml } from './html-blocks.js'
+import { isDestinationLine, isTitleLine, normalizeLabel, parseDefinition } from './link-definitions.js'
 import { convertGrowingLine, type SettledLine } from './settled-line.js'
 
 /** Everything a line needs to know about the lines before it. Flat, so `{ ...state }` copies it. */
@@ -53,6 +56,25 @@ export interface BlockState {
   heldColumns: number
   heldText: string
   heldCache: { row: string | undefined }
+  /**
+   * Labels of the link definitions so far (finished lines only). Shared by the copies the
+   * streaming converter tries an unfinished line on, which never add to it.
+   */
+  definitions: Set<string>
+  /** A `[label]:` line, held because the next line may hold its destination. */
+  heldDefinition: string | undefined
+  heldLabel: string
+  /** The line before was a definition without a title: this one may be its title. */
+  definitionTitle: boolean
+  /**
+   * The paragraph line before ended in a `\` (a hard line break), left out of its text: written
+   * after all if the paragraph ends there, since a break needs a line after it.
+   */
+  owedBackslash: boolean
+  /** Kind (1–7) of the open HTML block, 0 outside one. */
+  htmlBlock: number
+  /** The end of a tag or comment an HTML line left open (`>`, `-->`), `''` if none. */
+  htmlOpen: string
   /** Some text has been written, so separators are needed before more. */
   started: boolean
   /** Whitespace owed before the next text: written only if text follows, never at the end. */
@@ -75,6 +97,13 @@ export function initialBlockState(): BlockState {
     heldColumns: 0,
     heldText: '',
     heldCache: { row: undefined },
+    definitions: new Set(),
+    heldDefinition: undefined,
+    heldLabel: '',
+    definitionTitle: false,
+    owedBackslash: false,
+    htmlBlock: 0,
+    htmlOpen: '',
     started: false,
     pending: ''
   }
@@ -105,6 +134,18 @@ export interface LineReport {
  * @param report - for an unfinished last line: whether it can be extended without converting
  */
 export function convertLine(state: BlockState, raw: string, last: boolean, report?: LineReport): string {
+  const owed = state.owedBackslash
+  state.owedBackslash = false
+  continuedParagraph = false
+  const out = convertLineBody(state, raw, last, report)
+  // A paragraph's last line ending in `\` keeps it: only a line that follows makes it a break.
+  return owed && !continuedParagraph ? `\\${out}` : out
+}
+
+/** Set by {@link convertLineBody} when the line went on the paragraph before it. */
+let continuedParagraph = false
+
+function convertLineBody(state: BlockState, raw: string, last: boolean, report?: LineReport): string {
   const line = raw.charCodeAt(raw.length - 1) === CR ? raw.slice(0, -1) : raw
   if (report) report.extendable = false
   let out = ''
@@ -115,6 +156,13 @@ export function convertLine(state: BlockState, raw: string, last: boolean, repor
   }
 
   const lineStart = leading(line, 0)
+  if (state.htmlBlock !== 0) {
+    // Kinds 6 and 7 end at a blank line; the others at their end marker, blank lines included.
+    if (lineStart.end !== line.length) return htmlLine(state, line)
+    if (state.htmlBlock < 6) return ''
+    state.htmlBlock = 0
+    state.htmlOpen = ''
+  }
   if (lineStart.end === line.length) return out + blankLine(state)
 
   if (state.indentedCode) {
@@ -138,6 +186,20 @@ export function convertLine(state: BlockState, raw: string, last: boolean, repor
   const wasAfterBlank = state.afterBlank
   state.afterBlank = false
 
+  if (state.heldDefinition !== undefined) {
+    const destination = isDestinationLine(line, body)
+    if (destination) {
+      if (!last) state.definitions.add(normalizeLabel(state.heldLabel))
+      state.heldDefinition = undefined
+      state.definitionTitle = destination.mayTakeTitle
+      return out
+    }
+    out += flushHeldDefinition(state)
+  } else if (state.definitionTitle) {
+    state.definitionTitle = false
+    if (isTitleLine(line, body)) return out
+  }
+
   if (state.held !== undefined) {
     const columns = delimiterRowColumns(line, body)
     if (columns === state.heldColumns) {
@@ -159,6 +221,16 @@ export function convertLine(state: BlockState, raw: string, last: boolean, repor
   }
 
   if (last && isPartialFence(line, body, 0)) return out
+
+  if (indent < 4 && line.charCodeAt(body) === LT) {
+    const kind = htmlBlockStart(line, body, state.paragraph)
+    if (kind !== 0) {
+      out += breakBlock(state)
+      state.paragraph = false
+      state.htmlBlock = kind
+      return out + htmlLine(state, line.slice(body))
+    }
+  }
 
   const inList = state.listIndent >= 0
   const c = line.charCodeAt(body)
@@ -183,7 +255,10 @@ export function convertLine(state: BlockState, raw: string, last: boolean, repor
     const heading = atxHeading(line, body)
     if (heading !== undefined) {
       state.paragraph = false
-      return out + breakBlock(state) + text(state, inlineToText(heading, '\n')) + breakBlock(state)
+      // A heading is one line: a `\` at its end is not a line break, just a backslash.
+      const headingText = inlineToText(heading, '\n', undefined, undefined, state.definitions)
+      const value = endsWithHardBreak(heading) ? `${headingText}\\` : headingText
+      return out + breakBlock(state) + text(state, value) + breakBlock(state)
     }
   }
 
@@ -216,36 +291,51 @@ export function convertLine(state: BlockState, raw: string, last: boolean, repor
     if (settled && heading === undefined) {
       state.paragraph = true
       const number = item.number
-      const grown = convertGrowingLine(settled, 2 * contentStart + 1, line.slice(contentStart), inlineReport, number === undefined)
+      const grown = convertGrowingLine(settled, 2 * contentStart + 1, line.slice(contentStart), inlineReport, number === undefined, state.definitions)
       const value = number === undefined ? grown.value : grown.value === '' ? number : `${number} ${grown.value}`
       reportGrown(report!, raw, line, contentStart, value, grown.trailing)
       return out + trimmedText(state, value)
     }
-    const content = inlineToText(heading ?? line.slice(contentStart), '\n', inlineReport)
+    const content = inlineToText(heading ?? line.slice(contentStart), '\n', inlineReport, undefined, state.definitions)
     state.paragraph = heading === undefined
     const value = item.number === undefined ? content : `${item.number} ${content}`
     if (report && heading === undefined) reportText(report, raw, line, contentStart, value)
     return out + text(state, value)
   }
 
-  if (!state.paragraph && indent < 4 && c === LBRACKET && isLinkDefinition(line, body)) return out
+  if (!state.paragraph && indent < 4 && c === LBRACKET) {
+    const definition = parseDefinition(line, body)
+    if (definition?.needsDestination) {
+      state.heldDefinition = line.slice(body)
+      state.heldLabel = definition.label
+      return out
+    }
+    if (definition) {
+      // The line being tried (unfinished) is not a definition yet: it could still grow into text.
+      if (!last) state.definitions.add(normalizeLabel(definition.label))
+      state.definitionTitle = definition.mayTakeTitle
+      return out
+    }
+  }
 
   const content = line.slice(body)
+  continuedParagraph = state.paragraph
   state.paragraph = true
+  state.owedBackslash = endsWithHardBreak(line)
   if (hasPipeFrom(line, body, settled)) {
     // Could be a table header: decided by the next line, shown as text until then.
     state.held = content
     state.heldColumns = cellCount(content)
-    state.heldText = inlineToText(content, '\n')
+    state.heldText = inlineToText(content, '\n', undefined, undefined, state.definitions)
     state.heldCache = { row: undefined }
     return out
   }
   if (settled && c !== LBRACKET) {
-    const grown = convertGrowingLine(settled, 2 * body, content, inlineReport, true)
+    const grown = convertGrowingLine(settled, 2 * body, content, inlineReport, true, state.definitions)
     reportGrown(report!, raw, line, body, grown.value, grown.trailing)
     return out + trimmedText(state, grown.value)
   }
-  const value = inlineToText(content, '\n', inlineReport)
+  const value = inlineToText(content, '\n', inlineReport, undefined, state.definitions)
   if (report && c !== LBRACKET) reportText(report, raw, line, body, value)
   return out + text(state, value)
 }
@@ -284,9 +374,38 @@ function hasWordCharacter(line: string, from: number): boolean {
 const MARKER_OR_SPACE = new Uint8Array(128)
 for (const ch of ' \t-=#.)+>*_~`:|[]') MARKER_OR_SPACE[ch.charCodeAt(0)] = 1
 
-/** Ends the input: writes a line still held as a possible table header. */
+/** A line of an HTML block: the text a browser shows of it; the block may end with it. */
+function htmlLine(state: BlockState, line: string): string {
+  const visible = visibleHtml(line, state.htmlOpen)
+  state.htmlOpen = visible.open
+  const out = text(state, visible.text)
+  if (state.htmlBlock >= 6 || !htmlBlockEnds(state.htmlBlock, line)) return out
+  state.htmlBlock = 0
+  state.htmlOpen = ''
+  return out + breakBlock(state)
+}
+
+/** Ends the input: writes a line still held as a possible table header or definition. */
 export function finishBlocks(state: BlockState): string {
-  return flushHeld(state)
+  const owed = state.owedBackslash ? '\\' : ''
+  state.owedBackslash = false
+  return owed + flushHeld(state) + flushHeldDefinition(state)
+}
+
+/** The line ends in a `\` that is not itself escaped: a hard line break, if a line follows. */
+function endsWithHardBreak(line: string): boolean {
+  let slashes = 0
+  while (line.charCodeAt(line.length - 1 - slashes) === BACKSLASH) slashes++
+  return slashes % 2 === 1
+}
+
+/** A held `[label]:` line was not a definition after all: it is paragraph text. */
+function flushHeldDefinition(state: BlockState): string {
+  const held = state.heldDefinition
+  if (held === undefined) return ''
+  state.heldDefinition = undefined
+  state.paragraph = true
+  return text(state, inlineToText(held, '\n', undefined, undefined, state.definitions))
 }
 
 /** A line inside fenced code; `undefined` when the fence's blockquote ended instead. */
@@ -352,7 +471,8 @@ function isPartialFence(line: string, at: number, fence: number, fenceLength = 3
 
 function blankLine(state: BlockState): string {
   if (state.indentedCode) return code(state, '') // may be inside the block; trimmed if it ends
-  const out = flushHeld(state)
+  const out = flushHeld(state) + flushHeldDefinition(state)
+  state.definitionTitle = false
   state.paragraph = false
   state.afterBlank = true
   state.tableColumns = 0
@@ -527,21 +647,6 @@ function listMarker(line: string, at: number, indent: number): ListItem | undefi
   const contentIndent =
     gap.end === line.length || gap.columns > 4 ? markerColumns + 1 : markerColumns + gap.columns
   return { contentStart: gap.end, contentIndent, number }
-}
-
-/** `[label]: destination …` — a link reference definition, which prints nothing. */
-function isLinkDefinition(line: string, at: number): boolean {
-  let i = at + 1
-  const limit = Math.min(line.length, at + 1001)
-  while (i < limit) {
-    const c = line.charCodeAt(i)
-    if (c === RBRACKET) break
-    if (c === LBRACKET) return false
-    i += c === BACKSLASH ? 2 : 1
-  }
-  if (i >= limit || i === at + 1 || line.charCodeAt(i + 1) !== COLON) return false
-  const destination = leading(line, i + 2).end
-  return destination < line.length
 }
 
 /** {@link hasPipe}, not searching again the part of a growing line that had none. */

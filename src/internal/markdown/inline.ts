@@ -40,52 +40,13 @@ import {
   isPunctuation,
   isUnicodeWhitespace
 } from './chars.js'
+import { ENTITIES } from './entities.js'
+import { normalizeLabel, type Definitions } from './link-definitions.js'
 
 /** Characters that may start an inline construct; everything else is copied as is. */
 const SPECIAL = new Uint8Array(128)
 for (const ch of '\\`*_~[]!<&') SPECIAL[ch.charCodeAt(0)] = 1
 
-/** Named entities worth decoding in chat text; the rest stay literal. */
-const ENTITIES: Record<string, string> = {
-  amp: '&',
-  lt: '<',
-  gt: '>',
-  quot: '"',
-  apos: "'",
-  nbsp: '\u00a0',
-  copy: '©',
-  reg: '®',
-  trade: '™',
-  hellip: '…',
-  mdash: '—',
-  ndash: '–',
-  lsquo: '‘',
-  rsquo: '’',
-  ldquo: '“',
-  rdquo: '”',
-  laquo: '«',
-  raquo: '»',
-  times: '×',
-  divide: '÷',
-  deg: '°',
-  plusmn: '±',
-  middot: '·',
-  bull: '•',
-  larr: '←',
-  rarr: '→',
-  uarr: '↑',
-  darr: '↓',
-  harr: '↔',
-  le: '≤',
-  ge: '≥',
-  ne: '≠',
-  euro: '€',
-  pound: '£',
-  yen: '¥',
-  cent: '¢',
-  sect: '§',
-  para: '¶'
-}
 
 /**
  * CommonMark's delimiter list: runs of `*`, `_` or `~~` that may open or close emphasis, as a
@@ -115,6 +76,8 @@ const OPENERS_BOTTOM = new Int32Array(18)
 /** A `[` or `![` waiting for its `]`. */
 interface Bracket {
   part: number
+  /** Where its text starts in the source (after `[` or `![`). */
+  start: number
   image: boolean
   /** Delimiters from this index on are inside the brackets. */
   bottom: number
@@ -152,12 +115,14 @@ export function lineBudget(length: number): number {
  * @param report - receives whether the line can be extended without converting it again
  * @param budget - look-ahead budget (see {@link lineBudget}); a line converted as the rest after
  *   a settled start passes what converting the whole line would have left, so the two agree
+ * @param definitions - labels defined so far: a bare `[label]` naming one is a link
  */
 export function inlineToText(
   source: string,
   lineBreak: string,
   report?: InlineReport,
-  budget = lineBudget(source.length)
+  budget = lineBudget(source.length),
+  definitions?: Definitions
 ): string {
   // Most lines of prose have nothing to strip; one pass to find out is cheaper than parsing.
   let i = 0
@@ -175,7 +140,7 @@ export function inlineToText(
     }
     return source
   }
-  const scanner = new InlineScanner(source, lineBreak, budget)
+  const scanner = new InlineScanner(source, lineBreak, budget, definitions)
   const text = scanner.run(i)
   if (report) {
     // A special character last may still be completed (`*` + `a` flanks differently, `\` escapes).
@@ -230,7 +195,8 @@ class InlineScanner {
   constructor(
     private readonly src: string,
     private readonly lineBreak: string,
-    budget: number
+    budget: number,
+    private readonly definitions: Definitions | undefined
   ) {
     this.budget = budget
   }
@@ -305,13 +271,13 @@ class InlineScanner {
         return this.delimiterRun(c, i)
       case BANG:
         if (s.charCodeAt(i + 1) === LBRACKET) {
-          this.pushBracket('![', true)
+          this.pushBracket('![', true, i + 2)
           return i + 2
         }
         this.parts.push('!')
         return i + 1
       case LBRACKET:
-        this.pushBracket('[', false)
+        this.pushBracket('[', false, i + 1)
         return i + 1
       case RBRACKET:
         return this.closeBracket(i)
@@ -429,8 +395,8 @@ class InlineScanner {
     return end
   }
 
-  private pushBracket(text: string, image: boolean): void {
-    this.brackets.push({ part: this.parts.length, image, bottom: this.count })
+  private pushBracket(text: string, image: boolean, start: number): void {
+    this.brackets.push({ part: this.parts.length, start, image, bottom: this.count })
     this.parts.push(text)
   }
 
@@ -450,6 +416,12 @@ class InlineScanner {
     // `[text][ref]` and `[text][]`: definitions may come later in the reply, so any reference
     // counts; a bare `[text]` stays literal because it is usually just brackets.
     else if (next === LBRACKET) end = this.linkLabel(i + 1)
+    // A bare `[label]` is a link when a definition before it names that label.
+    if (end === -1 && this.definitions?.has(normalizeLabel(s.slice(opener.start, i)))) {
+      end = i + 1
+      // A `(` still to come would make it an inline link, whose destination is not shown.
+      if (end >= s.length) this.fragile = true
+    }
     if (end === -1) {
       // Only `(` or `[` right after `]` can make a link: `] ` stays text whatever follows.
       if (next === LPAREN || next === LBRACKET || i + 1 >= s.length) this.fragile = true

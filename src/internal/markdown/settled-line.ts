@@ -10,6 +10,7 @@
  * stays open (a `[` never closed) costs O(length) per event as before, but the checks stay linear.
  */
 import { inlineToText, lineBudget, type InlineReport } from './inline.js'
+import type { Definitions } from './link-definitions.js'
 
 /** Unsettled characters a line may hold before the converter tries to settle more of it. */
 const SETTLE_AFTER = 64
@@ -68,23 +69,25 @@ const check: InlineReport = { extendable: false, settled: false, budgetUsed: 0 }
  * @param key - identifies the content (its start in the line and its kind); a new key starts over
  * @param report - receives the inline report of the whole content
  * @param trimStart - leading whitespace of the text is dropped (it is not after a list number)
+ * @param definitions - link labels defined before the line
  */
 export function convertGrowingLine(
   line: SettledLine,
   key: number,
   content: string,
   report: InlineReport,
-  trimStart: boolean
+  trimStart: boolean,
+  definitions: Definitions
 ): GrownText {
   line.used = true
   if (line.key !== key) {
     resetSettledLine(line)
     line.key = key
   } else {
-    settleMore(line, content, trimStart)
+    settleMore(line, content, trimStart, definitions)
   }
   const rest = line.at === 0 ? content : content.slice(line.at)
-  const text = inlineToText(rest, '\n', report, lineBudget(content.length) - line.budgetUsed)
+  const text = inlineToText(rest, '\n', report, lineBudget(content.length) - line.budgetUsed, definitions)
   line.scanned += rest.length
   const visible = text.trimEnd()
   if (visible === '') return { value: line.core, trailing: line.trail + text }
@@ -92,7 +95,7 @@ export function convertGrowingLine(
   return { value, trailing: text.slice(visible.length) }
 }
 
-function settleMore(line: SettledLine, content: string, trimStart: boolean): void {
+function settleMore(line: SettledLine, content: string, trimStart: boolean, definitions: Definitions): void {
   const unsettled = content.length - line.at
   if (unsettled < SETTLE_AFTER || unsettled < 2 * line.failedSpan) return
   let end = content.length
@@ -102,7 +105,7 @@ function settleMore(line: SettledLine, content: string, trimStart: boolean): voi
     return
   }
   const start = content.slice(line.at, end)
-  const text = inlineToText(start, '\n', check, lineBudget(content.length) - line.budgetUsed)
+  const text = inlineToText(start, '\n', check, lineBudget(content.length) - line.budgetUsed, definitions)
   line.scanned += start.length
   if (!check.settled) {
     line.failedSpan = unsettled
