@@ -50,8 +50,11 @@ import {
   validModel
 } from './internal/validate.js'
 
-/** Observes every change of a reply's text (as the caller sees it), with the reply's state. */
-type UpdateObserver = (text: string, state: ReplyState) => void
+/**
+ * Observes every change of a reply's text (as the caller sees it), with the reply's state and,
+ * when known, what the text appended to the previous one.
+ */
+type UpdateObserver = (text: string, state: ReplyState, appended?: string) => void
 
 /**
  * What {@link ChatGPTConversation} needs of a client beyond its public API, to stream through it.
@@ -535,16 +538,17 @@ export class ChatGPTAPI {
           (roundBody, onText) => sendRound({ ...context, onText }, roundBody),
           body,
           opts.autoContinue ?? 0,
-          (text, replyState) => {
-            shown = present(text, replyState)
-            onUpdate?.(shown, replyState)
+          (text, replyState, appended) => {
+            const update = present(text, replyState, appended)
+            shown = update.text
+            onUpdate?.(shown, replyState, update.appended)
             onProgress?.(shown)
           }
         )
         // An abort from a callback on the last event still ends the call as aborted.
         call.throwIfAborted()
         return {
-          text: present(state.text, state),
+          text: present(state.text, state).text,
           messageId: state.messageId ?? '',
           conversationId: state.conversationId ?? body.conversation_id ?? '',
           parentMessageId: ids.parentMessageId ?? state.parentMessageId ?? '',

@@ -61,7 +61,8 @@ export type ChatGPTStreamUpdate = {
  */
 export type MessageStreamSource = (
   signal: AbortSignal,
-  onUpdate: (text: string, ids: { messageId?: string; conversationId?: string }) => void
+  /** `appended`: when known, what `text` added to the previous update's text. */
+  onUpdate: (text: string, ids: { messageId?: string; conversationId?: string }, appended?: string) => void
 ) => Promise<ChatGPTReply>
 
 /** @internal */
@@ -134,10 +135,10 @@ export class ChatGPTMessageStream implements AsyncIterable<ChatGPTStreamUpdate> 
     const deltas = new TextDeltas(options.plainText === true)
     const unlink = linkAbort(options.abortSignal, this.#controller)
     const run = async () =>
-      source(this.#controller.signal, (text, ids) =>
+      source(this.#controller.signal, (text, ids, appended) =>
         this.#push({
           text,
-          ...deltas.take(text),
+          ...deltas.take(text, false, appended),
           messageId: ids.messageId ?? '',
           conversationId: ids.conversationId ?? '',
           done: false

@@ -102,6 +102,12 @@ export class IncrementalMarkdownToText {
   /** The unfinished line's text, while plain text may simply be appended to it. */
   private extendable: { end: number; text: string; trailing: string } | undefined
   private readonly report: LineReport = { extendable: false, trailing: '', settled: newSettledLine() }
+  /** The input after its finished lines (the unfinished line), as a string of our own. */
+  private line = ''
+  /** Plain text of the unfinished line (what follows `committed` in the result). */
+  private tailText = ''
+  /** See {@link IncrementalMarkdownToText.appended}. */
+  private grown: string | undefined = undefined
 
   /**
    * Takes the whole markdown received so far and returns its plain text.
@@ -114,42 +120,60 @@ export class IncrementalMarkdownToText {
    * replaced (a new message, a non-append patch).
    *
    * @param markdown - the cumulative markdown of the reply so far
+   * @param appended - optional: what `markdown` added to the previous input, when you know it
+   *   only grew by that. Then `markdown` itself is not read at all, which matters for a string
+   *   built by appending (`text += piece`): reading any character of it copies all of it.
    * @returns the plain text of all of it; equal to `markdownToText(markdown)`
    */
-  update(markdown: string): string {
-    if (!this.continues(markdown)) this.reset()
+  update(markdown: string, appended?: string): string {
+    const trusted = appended !== undefined && markdown.length === this.source.length + appended.length
+    const restarted = !trusted && !this.continues(markdown)
+    if (restarted) this.reset()
     const previous = this.source
+    const shownBefore = this.tailText
     this.source = markdown
     const tail = this.extendable
     this.extendable = undefined
-    if (tail !== undefined && markdown.length >= tail.end && sameAt(previous, markdown, this.consumed, tail.end)) {
-      const added = markdown.slice(tail.end)
+    this.grown = undefined
+    if (tail !== undefined && (trusted || (markdown.length >= tail.end && sameAt(previous, markdown, this.consumed, tail.end)))) {
+      const added = trusted ? appended : markdown.slice(tail.end)
       if (isPlainAppend(added)) {
         // Plain words onto a line whose markup is settled: the same text as converting it again.
         this.scanned += added.length
+        this.line += added
         const visible = added.trimEnd()
         if (visible === '') {
           tail.trailing += added
+          this.grown = ''
         } else {
-          tail.text += tail.trailing + visible
+          this.grown = tail.trailing + visible
+          tail.text += this.grown
           tail.trailing = added.slice(visible.length)
         }
         tail.end = markdown.length
         this.extendable = tail
+        this.tailText = tail.text
         this.result = this.committed + tail.text
         return this.result
       }
     }
+    // The unfinished line, as a string of our own (only the fallback reads `markdown` for it).
+    const line = trusted ? this.line + appended : markdown.slice(this.consumed)
     const settled = this.report.settled!
-    let end = markdown.indexOf('\n', this.consumed)
+    let newlyCommitted = ''
+    let start = 0
+    let end = line.indexOf('\n')
     while (end !== -1) {
-      this.committed += convertLine(this.state, markdown.slice(this.consumed, end), false)
-      this.scanned += end + 1 - this.consumed
-      this.consumed = end + 1
+      newlyCommitted += convertLine(this.state, line.slice(start, end), false)
+      this.scanned += end + 1 - start
+      this.consumed += end + 1 - start
+      start = end + 1
       resetSettledLine(settled)
-      end = markdown.indexOf('\n', this.consumed)
+      end = line.indexOf('\n', start)
     }
-    const rest = markdown.slice(this.consumed)
+    this.committed += newlyCommitted
+    const rest = start === 0 ? line : line.slice(start)
+    this.line = rest
     // The unfinished line is tried on a copy of the state: the next update will try it again. Its
     // settled start (if long) is kept, so only what follows it is read again.
     const trial = { ...this.state }
@@ -160,8 +184,22 @@ export class IncrementalMarkdownToText {
     const tailText = (rest === '' ? '' : convertLine(trial, rest, true, report)) + finishBlocks(trial)
     this.scanned += settled.used ? settled.scanned : rest.length
     if (report.extendable) this.extendable = { end: markdown.length, text: tailText, trailing: report.trailing }
+    this.tailText = tailText
+    // The plain text grew by an append when what follows the old committed text still starts
+    // with the old unfinished line's text: compared on the line alone, never on the whole text.
+    const after = newlyCommitted + tailText
+    if (!restarted && after.startsWith(shownBefore)) this.grown = after.slice(shownBefore.length)
     this.result = tailText === '' ? this.committed : this.committed + tailText
     return this.result
+  }
+
+  /**
+   * What the last {@link IncrementalMarkdownToText.update} appended to the plain text, when it
+   * only appended (the result is the previous result + this); `undefined` when it rewrote some
+   * of it, or converted from scratch.
+   */
+  get appended(): string | undefined {
+    return this.grown
   }
 
   /** Forgets everything: the next {@link IncrementalMarkdownToText.update} converts from scratch. */
@@ -171,6 +209,9 @@ export class IncrementalMarkdownToText {
     this.state = initialBlockState()
     this.committed = ''
     this.result = ''
+    this.line = ''
+    this.tailText = ''
+    this.grown = undefined
     this.extendable = undefined
     resetSettledLine(this.report.settled!)
   }

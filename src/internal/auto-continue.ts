@@ -9,6 +9,9 @@ import type { ConversationJSONBody } from '../types.js'
 import { continueMessageBody } from './action-bodies.js'
 import type { ReplyState } from './reply.js'
 
+/** Observes every change of a reply's text, with its state (`state.appended`: how it grew). */
+export type TextObserver = (text: string, state: ReplyState, appended: string | undefined) => void
+
 /** One round: sends `body` and reports every change of its text. */
 export type SendRound = (
   body: ConversationJSONBody,
@@ -25,10 +28,14 @@ export async function replyWithContinuations(
   sendRound: SendRound,
   body: ConversationJSONBody,
   limit: number,
-  onText: (text: string, state: ReplyState) => void
+  onText: TextObserver
 ): Promise<ReplyState> {
   const joined = new JoinedText()
-  const observe = (text: string, state: ReplyState) => onText(joined.update(text), state)
+  const observe = (text: string, state: ReplyState) => {
+    // The first text of a round decides how it joins; only after that does it grow as the round's.
+    const settled = joined.decided
+    onText(joined.update(text), state, settled ? state.appended : undefined)
+  }
   let state = await sendRound(body, observe)
   let text = joined.update(state.text)
   for (let round = 0; round < limit && shouldContinue(state); round++) {
@@ -70,6 +77,11 @@ class JoinedText {
   private base = ''
   /** `undefined` until the round's first text says. */
   private wholeMessage: boolean | undefined = true
+
+  /** Whether this round's first text has said how it joins. */
+  get decided(): boolean {
+    return this.wholeMessage !== undefined
+  }
 
   /** The whole text, given a text of the current round. */
   update(text: string): string {

@@ -158,6 +158,11 @@ export class DeltaDocument {
     return this.#root
   }
 
+  /** The path (as sent) and op the last {@link DeltaDocument.apply} used, sticky ones included. */
+  get lastOp(): { path: string; op: string } {
+    return { path: this.#path, op: this.#op }
+  }
+
   /** Applies one top-level op (one event); `p` and `o` fall back to the previous ones. */
   apply(delta: DeltaOp): void {
     this.#spent = 0

@@ -24,7 +24,16 @@ export type ReplyState = {
   finished: boolean
   /** `'stop'`, `'max_tokens'`, … when the server said. */
   finishReason?: string
+  /**
+   * When the last event only appended to the text: what it appended (`text` is the previous
+   * text + this). Lets consumers take the new part without reading `text`, which the v1 encoding
+   * builds by appending: reading any character of it would copy all of it, on every event.
+   */
+  appended?: string
 }
+
+/** Where the v1 encoding keeps the reply's text. */
+const TEXT_PATH = '/message/content/parts/0'
 
 /** What one event meant. */
 export type ReplyStep =
@@ -128,15 +137,18 @@ export class ReplyReader {
         })
       }
     }
+    const before = { length: this.state.text.length, messageId: this.state.messageId }
     this.delta.apply(op)
     const document = this.delta.live
     if (typeof document !== 'object' || document === null) return { kind: 'none' }
     const step = this.pushDocument(document as ConversationResponseEvent)
+    this.state.appended = appendedText(this.state, before, this.delta.lastOp, op.v)
     if (step.kind !== 'event') return step
     return new DeltaEventStep(this.delta, step.textChanged, () => this.pushes, this.pushes)
   }
 
   private pushDocument(response: ConversationResponseEvent): ReplyStep {
+    this.state.appended = undefined
     const failure = this.errorIn(response)
     if (failure) return { kind: 'error', error: failure }
 
@@ -198,4 +210,17 @@ export class ReplyReader {
       partialText: this.state.text
     })
   }
+}
+
+/** What a v1 op appended to the reply's text, when that is all it did (see `ReplyState.appended`). */
+function appendedText(
+  state: ReplyState,
+  before: { length: number; messageId: string | undefined },
+  { path, op }: { path: string; op: string },
+  value: unknown
+): string | undefined {
+  if (op !== 'append' || path !== TEXT_PATH || typeof value !== 'string' || value === '') return undefined
+  // Lengths are O(1) on any string; the checks make sure the op landed on the reply's own text.
+  if (state.messageId !== before.messageId || state.text.length !== before.length + value.length) return undefined
+  return value
 }

@@ -41,6 +41,13 @@ export class TextDeltas {
   private lastLineEnd = -1
   private lineEndBefore = -1
   private scanned = 0
+  /** Length of the text of the last call. */
+  private lastLength = 0
+  /**
+   * With `holdBackLines`, the text not handed out yet (`text.slice(handedLength)`), kept as a
+   * string of our own while the caller says how the text grew, so the text itself is not read.
+   */
+  private pending: string | undefined = ''
 
   constructor(private readonly holdBackLines = false) {}
 
@@ -48,8 +55,60 @@ export class TextDeltas {
    * The part of `text` not handed out yet.
    *
    * @param final - the text is complete: hold nothing back, and compare all of what was handed out
+   * @param appended - what `text` added to the text of the previous call, when the caller knows it
+   *   only grew by that: then `text` is not read (see `ReplyState.appended` for why that matters)
    */
-  take(text: string, final = false): TextDelta {
+  take(text: string, final = false, appended?: string): TextDelta {
+    const grewBy = !final && appended !== undefined && text.length === this.lastLength + appended.length
+    // Everything up to the last text was handed out, or (held back) is what `pending` holds.
+    if (grewBy && (this.holdBackLines ? this.handedLength <= this.lastLength : this.handedLength === this.lastLength)) {
+      return this.takeAppended(text, appended)
+    }
+    const delta = this.takeFrom(text, final)
+    this.lastLength = text.length
+    this.pending = undefined
+    return delta
+  }
+
+  /** {@link TextDeltas.take} when the text grew by `appended`, reading only that. */
+  private takeAppended(text: string, appended: string): TextDelta {
+    const from = this.handedLength
+    const lastLength = this.lastLength
+    const length = text.length
+    this.lastLength = length
+    if (!this.holdBackLines) return this.handOut(appended, length)
+    // What is held back, as our own string: taken from the text once after a call without a hint.
+    this.pending = (this.pending ?? text.slice(from, lastLength)) + appended
+    for (let at = appended.indexOf('\n'); at !== -1; at = appended.indexOf('\n', at + 1)) {
+      this.lineEndBefore = this.lastLineEnd
+      this.lastLineEnd = lastLength + at
+    }
+    this.scanned += appended.length
+    this.searched = length
+    let end = this.lineEndBefore
+    while (end > from && isWhitespace(this.pending.charCodeAt(end - 1 - from))) {
+      end--
+      this.scanned++
+    }
+    if (end <= from) return { delta: '', replaced: false }
+    const delta = this.pending.slice(0, end - from)
+    this.pending = this.pending.slice(end - from)
+    return this.handOut(delta, end)
+  }
+
+  /** Hands out `delta`, which takes what was handed out to `end`. */
+  private handOut(piece: string, end: number): TextDelta {
+    if (piece === '') return { delta: '', replaced: false }
+    const delta = detached(piece)
+    this.scanned += delta.length
+    this.handed += delta
+    this.handedLength = end
+    if (this.head.length < WINDOW) this.head = (this.head + delta).slice(0, WINDOW)
+    this.tail = (this.tail + delta).slice(-WINDOW)
+    return { delta, replaced: false }
+  }
+
+  private takeFrom(text: string, final: boolean): TextDelta {
     const replaced = !this.extends(text, final)
     if (replaced) {
       this.handed = this.head = this.tail = ''

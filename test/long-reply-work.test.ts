@@ -1,0 +1,47 @@
+/**
+ * Long replies cost what they add (issue 8): counted as work, never timed. The v1 encoding builds
+ * the reply by appending (`text += piece`), and reading any character of such a string makes V8
+ * copy all of it; a pipeline that does so on every event allocates O(n²) bytes. Allocation is
+ * counted as the garbage collections it causes, compared with a consumer that reads nothing, in
+ * the same process and over the same backend.
+ */
+import { PerformanceObserver } from 'node:perf_hooks'
+import { describe, expect, it } from 'vitest'
+
+import { setup } from './helpers/backend.js'
+
+/** ~200 KB of words: enough that copying the text on every event costs gigabytes. */
+const REPLY = Array.from({ length: 40_000 }, (_, i) => (i % 12 === 11 ? 'word.\n' : 'word')).join(' ')
+
+async function collectionsDuring(run: () => Promise<unknown>): Promise<number> {
+  let count = 0
+  const observer = new PerformanceObserver((list) => {
+    count += list.getEntries().length
+  })
+  observer.observe({ entryTypes: ['gc'] })
+  await run()
+  // GC entries are delivered asynchronously.
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  observer.disconnect()
+  return count
+}
+
+describe('a long v1 reply allocates in proportion to its length', () => {
+  it.each([true, false])('markdown: %s — streamed deltas, onProgress and the result', async (markdown) => {
+    const { api: floor } = await setup({ reply: () => REPLY }, { markdown: true })
+    const { api } = await setup({ reply: () => REPLY }, { markdown })
+    // The floor: the same reply, read by the client with nobody looking at the text.
+    const baseline = await collectionsDuring(() => floor.sendMessage('Hi'))
+    let joined = ''
+    let progress = 0
+    const measured = await collectionsDuring(async () => {
+      const stream = api.streamMessage('Hi', { onProgress: (text) => (progress = text.length) })
+      for await (const update of stream) joined = update.replaced ? update.delta : joined + update.delta
+      expect(joined).toBe((await stream.result).text)
+    })
+    expect(progress).toBeGreaterThan(REPLY.length * 0.9)
+    // Copying the text on every event (40,000 events of a text up to 200 KB) costs thousands of
+    // collections; a pipeline that reads only what each event adds stays near the floor.
+    expect(measured).toBeLessThanOrEqual(3 * baseline + 40)
+  })
+})
