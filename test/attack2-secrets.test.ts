@@ -73,3 +73,21 @@ describe('a token across a cut made before redaction', () => {
     expect(leaksIn(error, secrets, { pieces: true })).toEqual([])
   })
 })
+
+describe('a token echoed as a header name of an error answer', () => {
+  it('is in no view of the error, nor its lowercased form (header names are case-folded)', async () => {
+    const secrets = { ...freshSecrets(), access: `eyJ${secretToken('Acc')}XyZ` }
+    const server = await startRawServer((_req, res) => {
+      res.setHeader(secrets.access, 'x')
+      res.setHeader(`x-echo-${secrets.session}`, 'y')
+      res.writeHead(500, { 'content-type': 'application/json', 'x-kept': 'kept' })
+      res.end('{}')
+    })
+    const error = await rejectionWithin(client(server, secrets).getModels())
+    expect(error).toBeInstanceOf(ChatGPTError)
+    const lowercased = Object.fromEntries(Object.entries(secrets).map(([name, value]) => [`${name} (lowercased)`, value.toLowerCase()]))
+    expect(leaksIn(error, { ...secrets, ...lowercased })).toEqual([])
+    // Only the headers that hold a secret are left out.
+    expect(error.response.headers.get('x-kept')).toBe('kept')
+  })
+})

@@ -89,10 +89,15 @@ export class Secrets {
     return error
   }
 
-  /** The answer's status and headers with secrets redacted (it has no body and no cookies). */
+  /**
+   * The answer's status and headers with secrets redacted (it has no body and no cookies). A
+   * header whose name holds a secret is left out: a name cannot be redacted in place.
+   */
   #redactResponse(response: Response): Response | undefined {
     const headers = new Headers()
-    for (const [name, value] of response.headers) headers.append(name, this.redact(value))
+    for (const [name, value] of response.headers) {
+      if (!this.#inHeaderName(name)) headers.append(name, this.redact(value))
+    }
     try {
       return new Response(null, {
         status: response.status,
@@ -102,6 +107,14 @@ export class Secrets {
     } catch {
       return undefined
     }
+  }
+
+  /** True when a header name holds a secret, in any case: header names come lowercased. */
+  #inHeaderName(name: string): boolean {
+    for (const set of [this.#lasting, this.#accessTokens]) {
+      for (const secret of set) if (name.includes(secret.toLowerCase())) return true
+    }
+    return false
   }
 
   /** A wrapped error, as a copy holding only its redacted name, message, code and stack. */
