@@ -590,7 +590,8 @@ export class ChatGPTAPI {
 
   /**
    * What a failed call rejects with: once aborted, the caller's own reason untouched (or our
-   * timeout error, with the text that had arrived); our errors redacted; anything else — a
+   * timeout error, with the text that had arrived); our errors redacted, their `partialText` the
+   * text as the caller saw it (the stream reports the server's markdown); anything else — a
    * caller's callback that threw — as it is.
    */
   #settle(error: unknown, call: CallSignal, shownText?: string): unknown {
@@ -602,7 +603,9 @@ export class ChatGPTAPI {
       }
       return reason
     }
-    return error instanceof ChatGPTError ? this.#secrets.redactError(error) : error
+    if (!(error instanceof ChatGPTError)) return error
+    if (error.partialText !== undefined && shownText !== undefined) error.partialText = shownText
+    return this.#secrets.redactError(error)
   }
 
   /**

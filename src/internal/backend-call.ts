@@ -37,7 +37,16 @@ export async function backendCall<T>(
     const accessToken = await auth.accessToken(call.signal)
     try {
       return await transport.request(
-        { method, url: request.url, body: request.body, accessToken, signal: call.signal, attempt },
+        {
+          method,
+          url: request.url,
+          body: request.body,
+          accessToken,
+          signal: call.signal,
+          attempt,
+          // Headers and body bytes, of a JSON answer as of a reply stream, keep the call alive.
+          onAlive: () => call.touch()
+        },
         handler
       )
     } catch (error) {

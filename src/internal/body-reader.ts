@@ -15,9 +15,11 @@ export class BodyReader {
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>
   #finished = false
 
+  /** @param onChunk - Called with each chunk that arrives (a sign of life, for an idle clock). */
   constructor(
     body: ReadableStream<Uint8Array>,
-    private readonly signal: AbortSignal
+    private readonly signal: AbortSignal,
+    private readonly onChunk?: () => void
   ) {
     this.#reader = body.getReader()
   }
@@ -41,8 +43,12 @@ export class BodyReader {
     })
     try {
       const chunk = await Promise.race([this.#reader.read(), aborted])
-      if (chunk.done) this.#finished = true
-      return chunk.done ? undefined : chunk.value
+      if (chunk.done) {
+        this.#finished = true
+        return undefined
+      }
+      this.onChunk?.()
+      return chunk.value
     } catch (error) {
       this.#finished = true
       if (signal.aborted) {

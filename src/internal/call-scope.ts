@@ -20,7 +20,9 @@ export async function withCallScope<T>(
   const call = new CallSignal(timeoutMs, abortSignal)
   try {
     call.throwIfAborted()
-    return await call.race(run(call.signal))
+    // Not raced against the signal: every inner request settles on its own once it aborts, and
+    // racing would reject before the inner call had put its `partialText` on the timeout error.
+    return await run(call.signal)
   } finally {
     call.dispose()
   }

@@ -89,7 +89,8 @@ const COOKIE_HEADERS = new Set(['set-cookie', 'set-cookie2', 'cookie', 'authoriz
 export function errorFromResponse(response: Response, bodyText: string): ChatGPTError {
   const base = {
     statusCode: response.status,
-    statusText: oneLine(response.statusText, 200),
+    // Not cut to its final length here: redaction (`secrets.ts`) cuts it after taking secrets out.
+    statusText: oneLine(response.statusText),
     response: withoutBody(response)
   }
   if (isCloudflareChallenge(response, bodyText)) {
@@ -126,7 +127,7 @@ export function unexpectedAnswerError(
     })
   }
   const detail = detailOf(parseJson(bodyText))?.message
-  const sent = contentType.includes('json') ? 'JSON' : contentType ? `"${oneLine(contentType, 60)}"` : 'something'
+  const sent = contentType.includes('json') ? 'JSON' : contentType ? `"${oneLine(contentType)}"` : 'something'
   return new ChatGPTError(
     `ChatGPT answered with ${sent} instead of ${what}${detail ? `: ${oneLine(detail)}` : ''}`,
     { code: 'invalid_response', statusCode: response.status, response: withoutBody(response) }

@@ -70,7 +70,8 @@ export function isConnectFailure(error: unknown): boolean {
 export function networkError(error: unknown, partialText?: string): ChatGPTError {
   const cause = (error as { cause?: { message?: unknown } })?.cause
   const detail = causeCode(error) ?? cause?.message ?? (error as Error)?.message ?? error
-  return new ChatGPTError(`ChatGPT request failed: ${oneLine(String(detail), 200)}`, {
+  // Cut to its final length only once redacted (`secrets.ts`): a cut here could halve a token.
+  return new ChatGPTError(`ChatGPT request failed: ${oneLine(String(detail))}`, {
     code: 'network',
     originalError: error,
     partialText

@@ -13,8 +13,6 @@ export type ReplyStreamHandlers = {
   /** Called with the reply text every time it changes, and the state it belongs to. */
   onText?: (text: string, state: ReplyState) => void
   onConversationResponse?: (response: ConversationResponseEvent) => void
-  /** Called whenever bytes arrive (the idle clock). */
-  onBytes?: () => void
 }
 
 function incomplete(state: ReplyState, cause?: unknown): ChatGPTError {
@@ -72,7 +70,6 @@ export async function readReplyStream(body: BodyReader, handlers: ReplyStreamHan
         decoder.end()
         break
       }
-      handlers.onBytes?.()
       decoder.push(chunk)
     }
   } finally {

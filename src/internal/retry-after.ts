@@ -28,7 +28,10 @@ export function retryAfterMs(
   }
 
   if (detail && typeof detail === 'object') {
-    const clearsIn = Number((detail as { clears_in?: unknown }).clears_in)
+    const raw = (detail as { clears_in?: unknown }).clears_in
+    // A number or a numeric string only: Number() reads null, '', [] and false as 0, "retry now".
+    const numeric = typeof raw === 'number' || (typeof raw === 'string' && DECIMAL.test(raw.trim()))
+    const clearsIn = numeric ? Number(raw) : NaN
     if (Number.isFinite(clearsIn) && clearsIn >= 0) return clearsIn * 1000
   }
   return undefined

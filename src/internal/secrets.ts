@@ -42,15 +42,30 @@ export class Secrets {
     }
   }
 
-  /** `text` with every secret replaced by `[redacted]`. */
+  /**
+   * `text` with every secret replaced by `[redacted]`. Every occurrence of every secret is found
+   * in the original text before anything is replaced: replacing one secret first would break up
+   * another that overlaps or contains it, whose pieces no search would then recognise.
+   */
   redact(text: string): string {
-    let result = text
+    const found: [start: number, end: number][] = []
     for (const set of [this.#lasting, this.#accessTokens]) {
       for (const secret of set) {
-        if (result.includes(secret)) result = result.split(secret).join(REDACTED)
+        for (let at = text.indexOf(secret); at !== -1; at = text.indexOf(secret, at + 1)) {
+          found.push([at, at + secret.length])
+        }
       }
     }
-    return result
+    if (found.length === 0) return text
+    found.sort((a, b) => a[0] - b[0])
+    // One `[redacted]` for each run of overlapping or touching occurrences.
+    let result = ''
+    let runEnd = -1
+    for (const [start, end] of found) {
+      if (start > runEnd) result += `${text.slice(Math.max(runEnd, 0), start)}${REDACTED}`
+      runEnd = Math.max(runEnd, end)
+    }
+    return result + text.slice(runEnd)
   }
 
   /**
@@ -74,10 +89,15 @@ export class Secrets {
     return error
   }
 
-  /** The answer's status and headers with secrets redacted (it has no body and no cookies). */
+  /**
+   * The answer's status and headers with secrets redacted (it has no body and no cookies). A
+   * header whose name holds a secret is left out: a name cannot be redacted in place.
+   */
   #redactResponse(response: Response): Response | undefined {
     const headers = new Headers()
-    for (const [name, value] of response.headers) headers.append(name, this.redact(value))
+    for (const [name, value] of response.headers) {
+      if (!this.#inHeaderName(name)) headers.append(name, this.redact(value))
+    }
     try {
       return new Response(null, {
         status: response.status,
@@ -87,6 +107,14 @@ export class Secrets {
     } catch {
       return undefined
     }
+  }
+
+  /** True when a header name holds a secret, in any case: header names come lowercased. */
+  #inHeaderName(name: string): boolean {
+    for (const set of [this.#lasting, this.#accessTokens]) {
+      for (const secret of set) if (name.includes(secret.toLowerCase())) return true
+    }
+    return false
   }
 
   /** A wrapped error, as a copy holding only its redacted name, message, code and stack. */

@@ -31,10 +31,9 @@ export async function sendRound(context: SendContext, body: ConversationJSONBody
     { method: 'POST', url: `${context.backendApiBaseUrl}/conversation`, body, call, maxRetries: context.maxRetries },
     eventStream
   )
-  call.touch() // the answer's headers count as a sign of life
+  // Its bytes keep the call's idle clock going (`backendCall`).
   return readReplyStream(stream, {
     onText: context.onText,
-    onConversationResponse: context.onConversationResponse,
-    onBytes: () => call.touch()
+    onConversationResponse: context.onConversationResponse
   })
 }

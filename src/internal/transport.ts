@@ -29,6 +29,12 @@ export type RequestSpec = {
   signal: AbortSignal
   /** 1 for the first try; for the `debug` line. */
   attempt: number
+  /**
+   * Called at each sign of life of the server: the answer's headers, then each chunk of a good
+   * answer's body (the call's idle clock). Not while an error answer is read: its body is
+   * bounded by that clock.
+   */
+  onAlive?: () => void
 }
 
 /** Makes the answer of a request (a 2xx, not an HTML page) into what the caller wants. */
@@ -76,7 +82,7 @@ export class Transport {
     const { secrets } = this.options
     try {
       const response = await this.#send(spec, handler.accept)
-      return await this.#answer(response, spec.signal, handler)
+      return await this.#answer(response, spec, handler)
     } catch (error) {
       if (spec.signal.aborted) throw spec.signal.reason
       throw error instanceof ChatGPTError ? secrets.redactError(error) : error
@@ -107,10 +113,12 @@ export class Transport {
       throw networkError(error)
     }
     this.log(`${request} → ${response.status} (${Date.now() - started} ms, attempt ${spec.attempt})`)
+    spec.onAlive?.()
     return response
   }
 
-  async #answer<T>(response: Response, signal: AbortSignal, handler: ResponseHandler<T>): Promise<T> {
+  async #answer<T>(response: Response, spec: RequestSpec, handler: ResponseHandler<T>): Promise<T> {
+    const { signal } = spec
     if (!response.ok) {
       const { text } = await readBodyText(response, signal, ERROR_BODY_BYTES)
       throw errorFromResponse(response, text)
@@ -120,7 +128,7 @@ export class Transport {
       const { text } = await readBodyText(response, signal, ERROR_BODY_BYTES)
       throw unexpectedAnswerError(response, text, handler.what)
     }
-    const body = response.body ? new BodyReader(response.body, signal) : undefined
+    const body = response.body ? new BodyReader(response.body, signal, spec.onAlive) : undefined
     try {
       return await handler.handle(response, body, signal)
     } catch (error) {
