@@ -153,7 +153,7 @@ async function contenders(backend, ReplyPrinter) {
   const printed = (mode) => async () => {
     let out = 0
     const printer = new ReplyPrinter((piece) => (out += piece.length), mode, { color: true, width: 80 })
-    const reply = await markdownClient.api.sendMessage('bench', { onProgress: (text) => printer.update(text) })
+    const reply = await markdownClient.api.sendMessage('bench', { onProgress: (text, appended) => printer.update(text, appended) })
     printer.finish(reply)
     return { length: out }
   }

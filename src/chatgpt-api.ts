@@ -542,7 +542,7 @@ export class ChatGPTAPI {
             const update = present(text, replyState, appended)
             shown = update.text
             onUpdate?.(shown, replyState, update.appended)
-            onProgress?.(shown)
+            onProgress?.(shown, update.appended)
           }
         )
         // An abort from a callback on the last event still ends the call as aborted.

@@ -217,8 +217,16 @@ export type SendMessageOptions = {
    * @defaultValue no timeout
    */
   timeoutMs?: number
-  /** Called with the reply so far (the whole text, not a delta) every time it grows. */
-  onProgress?: (partialResponse: string) => void
+  /**
+   * Called with the reply so far (the whole text, not a delta) every time it grows.
+   *
+   * `appended` (an addition to the seed's signature) is what the text added to the previous
+   * call's, when it only grew by that: `partialResponse === previous + appended`; `undefined`
+   * when it was rewritten. A long reply's text is built by appending, and reading any character of
+   * such a string makes the engine copy all of it: reading only `appended` keeps a long reply's
+   * cost linear.
+   */
+  onProgress?: (partialResponse: string, appended?: string) => void
   /**
    * Called with every event of the reply stream (see {@link ConversationResponseEvent}), each as
    * of that event: an object you may keep, which later events never change (so events kept until

@@ -5,10 +5,11 @@
 import { describe, expect, it } from 'vitest'
 
 import { IncrementalMarkdownToText, markdownToText } from '../src/index.js'
+import { ReplyPrinter } from '../src/cli/reply-printer.js'
 import { TextDeltas } from '../src/internal/text-deltas.js'
 import { mulberry32 } from './helpers/prng.js'
 
-const PIECES = ['word ', '**bo', 'ld** ', '`co', 'de` ', '\n', '\n\n', '# ', '- item ', '| a | b |\n|---|---|\n', '[li', 'nk](u) ', '<br>', '```\n', 'x\\', ' ', '_', '~~']
+const PIECES = ['word ', '\u0007', '\r\n', '**bo', 'ld** ', '`co', 'de` ', '\n', '\n\n', '# ', '- item ', '| a | b |\n|---|---|\n', '[li', 'nk](u) ', '<br>', '```\n', 'x\\', ' ', '_', '~~']
 
 function randomMarkdown(random: () => number, pieces: number): string[] {
   return Array.from({ length: pieces }, () => PIECES[Math.floor(random() * PIECES.length)]!)
@@ -46,6 +47,29 @@ describe('append hints', () => {
         }
         expect(hinted.take(text, true)).toEqual(plain.take(text, true))
       }
+    }
+  })
+})
+
+describe('append hints in the CLI printer', () => {
+  it.each(['raw', 'render', 'plain'] as const)('%s: prints exactly what it prints without them', (mode) => {
+    const random = mulberry32(10)
+    for (let round = 0; round < 100; round++) {
+      let hintedOut = ''
+      let plainOut = ''
+      const hinted = new ReplyPrinter((piece) => (hintedOut += piece), mode, { color: true, width: 60 })
+      const plain = new ReplyPrinter((piece) => (plainOut += piece), mode, { color: true, width: 60 })
+      let text = ''
+      for (const piece of randomMarkdown(random, 40)) {
+        text += piece
+        const hint = random() < 0.8 ? piece : undefined
+        hinted.update(text, hint)
+        plain.update(text)
+        expect(hintedOut).toBe(plainOut)
+      }
+      hinted.finish(text)
+      plain.finish(text)
+      expect(hintedOut).toBe(plainOut)
     }
   })
 })

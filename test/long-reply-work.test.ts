@@ -8,6 +8,7 @@
 import { PerformanceObserver } from 'node:perf_hooks'
 import { describe, expect, it } from 'vitest'
 
+import { ReplyPrinter } from '../src/cli/reply-printer.js'
 import { setup } from './helpers/backend.js'
 
 /** ~200 KB of words: enough that copying the text on every event costs gigabytes. */
@@ -42,6 +43,21 @@ describe('a long v1 reply allocates in proportion to its length', () => {
     expect(progress).toBeGreaterThan(REPLY.length * 0.9)
     // Copying the text on every event (40,000 events of a text up to 200 KB) costs thousands of
     // collections; a pipeline that reads only what each event adds stays near the floor.
+    expect(measured).toBeLessThanOrEqual(3 * baseline + 40)
+  })
+})
+
+describe('the CLI printer on a long v1 reply allocates in proportion to its length', () => {
+  it.each(['render', 'plain'] as const)('%s', async (mode) => {
+    const { api } = await setup({ reply: () => REPLY }, { markdown: true })
+    const baseline = await collectionsDuring(() => api.sendMessage('Hi'))
+    let printed = 0
+    const printer = new ReplyPrinter((piece) => (printed += piece.length), mode, { color: true, width: 80 })
+    const measured = await collectionsDuring(async () => {
+      const reply = await api.sendMessage('Hi', { onProgress: (text, appended) => printer.update(text, appended) })
+      printer.finish(reply)
+    })
+    expect(printed).toBeGreaterThan(REPLY.length * 0.8)
     expect(measured).toBeLessThanOrEqual(3 * baseline + 40)
   })
 })

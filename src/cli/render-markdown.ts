@@ -50,8 +50,15 @@ const HOLD = undefined
  * ```
  */
 export class MarkdownStream {
-  private source = ''
-  /** Where the current line starts in `source`. */
+  /**
+   * The text from the current line on, as a string of our own: the whole text is never read
+   * again once its lines are printed (a text built by appending is copied whole by any read).
+   */
+  private rest = ''
+  /** Where `rest` starts in the whole text, and the whole text's length. */
+  private restStart = 0
+  private length = 0
+  /** Where the current line starts in the whole text. */
   private lineStart = 0
   /** The current line's kind, once known, and how much of it is printed. */
   private kind: Kind | undefined
@@ -78,15 +85,19 @@ export class MarkdownStream {
 
   /**
    * Takes the whole text so far (it must extend the previous one) and returns what to print now.
+   *
+   * @param appended - what `text` added to the previous text, when known: then `text` is not read.
    */
-  write(text: string): string {
-    this.source = text
+  write(text: string, appended?: string): string {
+    if (appended !== undefined && text.length === this.length + appended.length) this.rest += appended
+    else this.rest = text.slice(this.restStart)
+    this.length = text.length
     let out = ''
     for (;;) {
       // Only what was added can hold the line's end: the line before it was searched already.
-      const newline = this.source.indexOf('\n', Math.max(this.lineStart, this.checkedTo))
+      const newline = this.indexOfNewline(Math.max(this.lineStart, this.checkedTo))
       const complete = newline !== -1
-      out += this.advance(this.currentLine(complete ? newline : this.source.length), complete)
+      out += this.advance(this.currentLine(complete ? newline : this.length), complete)
       if (!complete) return out
       out += '\n'
       this.nextLine(newline + 1)
@@ -95,10 +106,21 @@ export class MarkdownStream {
 
   /** The text is finished: returns the rest of it (the last line, if it had no newline). */
   end(): string {
-    const line = this.currentLine(this.source.length)
+    const line = this.currentLine(this.length)
     const out = line === '' && this.kind === undefined ? '' : this.advance(line, true)
-    this.nextLine(this.source.length)
+    this.nextLine(this.length)
     return out
+  }
+
+  /** The first `\n` at or after `from` (a position in the whole text), or -1. */
+  private indexOfNewline(from: number): number {
+    const at = this.rest.indexOf('\n', from - this.restStart)
+    return at === -1 ? -1 : at + this.restStart
+  }
+
+  /** The whole text's `[from, end)`, both at or after the current line's start. */
+  private slice(from: number, end: number): string {
+    return this.rest.slice(from - this.restStart, end - this.restStart)
   }
 
   /**
@@ -113,16 +135,19 @@ export class MarkdownStream {
   private currentLine(end: number): string {
     const from = Math.max(this.lineStart, this.checkedTo)
     if (end > from) {
-      const added = this.source.slice(from, end)
+      const added = this.slice(from, end)
       this.scanned += added.length
       if (this.sanitized !== undefined) this.sanitized += sanitize(added)
-      else if (CONTROL.test(added)) this.sanitized = sanitize(this.source.slice(this.lineStart, end))
+      else if (CONTROL.test(added)) this.sanitized = sanitize(this.slice(this.lineStart, end))
       this.checkedTo = end
     }
-    return this.sanitized ?? this.source.slice(this.lineStart, end)
+    return this.sanitized ?? this.slice(this.lineStart, end)
   }
 
   private nextLine(start: number): void {
+    // The lines before `start` are printed: let go of them.
+    this.rest = this.rest.slice(start - this.restStart)
+    this.restStart = start
     this.lineStart = start
     this.checkedTo = start
     this.sanitized = undefined

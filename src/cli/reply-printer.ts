@@ -19,6 +19,10 @@ export class ReplyPrinter {
   private printed = 0
   /** `plain`: the input is searched for line ends up to here. */
   private inputSearched = 0
+  /** `plain`: the plain text after what is printed, while it only grows (see `updatePlain`). */
+  private unprinted: string | undefined = undefined
+  /** The length of the last update's reply. */
+  private wholeLength = 0
   private lastChar = '\n'
   private readonly markdown: MarkdownStream | undefined
   private readonly plain: IncrementalMarkdownToText | undefined
@@ -37,23 +41,45 @@ export class ReplyPrinter {
     if (mode === 'plain') this.plain = new IncrementalMarkdownToText()
   }
 
-  /** The reply so far. */
-  update(whole: string): void {
+  /**
+   * The reply so far.
+   *
+   * @param appended - what it added to the previous update, when known (`onProgress`'s second
+   *   argument): then only that is read, not the whole reply, which keeps a long reply linear.
+   */
+  update(whole: string, appended?: string): void {
+    // A continued reply (`skip`) is compared with what is on screen, so it takes the slow path.
+    const grew = appended !== undefined && !this.skip && whole.length === this.wholeLength + appended.length
+    this.wholeLength = whole.length
+    if (!grew) appended = undefined
     if (this.skip && !whole.startsWith(this.skip)) return
     const text = this.unskipped(whole)
-    if (this.markdown) return this.emit(this.markdown.write(text))
-    if (this.plain) {
-      const converted = this.plain.update(text)
-      // Plain output goes out a line at a time, so it only moves when an input line ended:
-      // looking for that in what was added keeps a long line from being searched on every update.
-      const lineEnded = text.length < this.inputSearched || text.indexOf('\n', this.inputSearched) !== -1
-      this.inputSearched = text.length
-      if (!lineEnded) return
-      const settled = converted.lastIndexOf('\n') + 1
-      if (settled > this.printed) this.emitFrom(converted, settled)
-      return
-    }
+    if (this.markdown) return this.emit(this.markdown.write(text, appended))
+    if (this.plain) return this.updatePlain(text, appended)
+    if (appended !== undefined) return this.emitPiece(appended, this.printed + appended.length)
     this.emitFrom(text, text.length)
+  }
+
+  /** Plain output goes out a line at a time: what is new of the plain text, up to its last line end. */
+  private updatePlain(text: string, appended: string | undefined): void {
+    const converted = this.plain!.update(text, appended)
+    // It only moves when an input line ended: looking for that in what was added keeps a long
+    // line from being searched on every update.
+    const lineEnded =
+      appended !== undefined
+        ? appended.includes('\n')
+        : text.length < this.inputSearched || text.indexOf('\n', this.inputSearched) !== -1
+    this.inputSearched = text.length
+    const added = this.plain!.appended
+    // While the plain text only grows, its unprinted end is kept as our own string: the whole
+    // text is then never read.
+    this.unprinted = added !== undefined && this.unprinted !== undefined ? this.unprinted + added : undefined
+    if (!lineEnded) return
+    this.unprinted ??= converted.slice(this.printed)
+    const settled = this.unprinted.lastIndexOf('\n') + 1
+    if (settled === 0) return
+    this.emitPiece(this.unprinted.slice(0, settled), this.printed + settled)
+    this.unprinted = this.unprinted.slice(settled)
   }
 
   /** The final reply: prints what is left, and a newline if the reply did not end with one. */
@@ -81,6 +107,13 @@ export class ReplyPrinter {
   private emitFrom(text: string, end: number): void {
     const piece = text.slice(this.printed, end)
     this.printed = Math.max(this.printed, end)
+    this.unprinted = undefined
+    this.emit(piece)
+  }
+
+  /** Prints `piece`, which takes what is printed to `end`. */
+  private emitPiece(piece: string, end: number): void {
+    this.printed = end
     this.emit(piece)
   }
 

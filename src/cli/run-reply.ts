@@ -43,12 +43,12 @@ export async function runReply(
         const reply = await start({
           abortSignal: signal,
           timeoutMs: deadline === Infinity ? undefined : Math.max(1, deadline - Date.now()),
-          onProgress: (text) => {
+          onProgress: (text, appended) => {
             if (!received && text !== '') {
               received = true
               spinner.stop()
             }
-            printer?.update(text)
+            printer?.update(text, appended)
           }
         })
         spinner.stop()
