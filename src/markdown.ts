@@ -57,6 +57,9 @@ export function markdownToText(markdown?: string): string {
   return new IncrementalMarkdownToText().update(markdown ?? '')
 }
 
+/** The longest unfinished line whose plain text is compared to tell how the result grew. */
+const MAX_COMPARED_LINE = 4096
+
 /** Characters compared at each end of the finished text; see {@link IncrementalMarkdownToText.update}. */
 const CHECK_WINDOW = 32
 
@@ -186,9 +189,13 @@ export class IncrementalMarkdownToText {
     if (report.extendable) this.extendable = { end: markdown.length, text: tailText, trailing: report.trailing }
     this.tailText = tailText
     // The plain text grew by an append when what follows the old committed text still starts
-    // with the old unfinished line's text: compared on the line alone, never on the whole text.
-    const after = newlyCommitted + tailText
-    if (!restarted && after.startsWith(shownBefore)) this.grown = after.slice(shownBefore.length)
+    // with the old unfinished line's text: compared on the line alone, never on the whole text,
+    // and only for a line of ordinary length (comparing a very long one on every update would
+    // cost what the settled start saves; the caller then reads the result instead).
+    if (!restarted && shownBefore.length <= MAX_COMPARED_LINE && tailText.length <= MAX_COMPARED_LINE) {
+      const after = newlyCommitted + tailText
+      if (after.startsWith(shownBefore)) this.grown = after.slice(shownBefore.length)
+    }
     this.result = tailText === '' ? this.committed : this.committed + tailText
     return this.result
   }
