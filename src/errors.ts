@@ -103,9 +103,12 @@ export class ChatGPTError extends Error {
   declare response?: Response
   /** The lower-level error this one wraps (a network error, a parse error, …). */
   originalError?: Error
-  /** With `stream_incomplete`, `stream_error` and `network`: the reply text that had arrived. */
+  /**
+   * With `stream_incomplete`, `stream_error`, `network` and `timeout`: the reply text that had
+   * arrived, as the caller saw it (plain text with `markdown: false`).
+   */
   partialText?: string
-  /** With `rate_limited`: how long the server asked us to wait, in milliseconds. */
+  /** How long the server asked us to wait, in milliseconds, when it said (429, 503, …). */
   retryAfterMs?: number
 
   constructor(message: string, options: ChatGPTErrorOptions = { code: 'http_error' }) {
