@@ -16,6 +16,11 @@ const CHALLENGE_MARKERS = [
 export function isCloudflareChallenge(response: Response, body: string): boolean {
   if (response.headers.get('cf-mitigated') === 'challenge') return true
   if (response.status !== 403 && response.status !== 503) return false
+  return hasChallengeMarkers(body)
+}
+
+/** True when a page carries the marks of a challenge page. */
+export function hasChallengeMarkers(body: string): boolean {
   return CHALLENGE_MARKERS.some((marker) => body.includes(marker))
 }
 

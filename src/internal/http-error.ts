@@ -32,7 +32,8 @@ export function detailOf(body: unknown): ServerDetail | undefined {
   return { message: String(raw), raw }
 }
 
-function parseJson(text: string): unknown {
+/** `text` as JSON, or `undefined` when it is not. */
+export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text)
   } catch {

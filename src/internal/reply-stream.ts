@@ -7,6 +7,9 @@ import { ChatGPTError } from '../errors.js'
 import type { ConversationResponseEvent } from '../types.js'
 import { ReplyReader, type ReplyState } from './reply.js'
 import type { BodyReader } from './body-reader.js'
+import { CLOUDFLARE_CHALLENGE_MESSAGE, hasChallengeMarkers } from './cloudflare.js'
+import { detailOf, parseJson } from './http-error.js'
+import { oneLine } from './redact.js'
 import { SSEDecoder } from './sse.js'
 
 export type ReplyStreamHandlers = {
@@ -39,7 +42,12 @@ export async function readReplyStream(body: BodyReader, handlers: ReplyStreamHan
   const { onText, onConversationResponse } = handlers
   let outcome: 'done' | ChatGPTError | undefined
 
+  // Whether the body was a stream at all: a page or a JSON error sent as `text/event-stream`
+  // carries no event, and deserves to be called what it is rather than a cut-off reply.
+  let sawEvent = false
+  const head = new BodyHead()
   const decoder = new SSEDecoder((event) => {
+    sawEvent = true
     if (outcome) return
     const step = reader.push(event)
     switch (step.kind) {
@@ -70,6 +78,7 @@ export async function readReplyStream(body: BodyReader, handlers: ReplyStreamHan
         decoder.end()
         break
       }
+      if (!sawEvent) head.push(chunk)
       decoder.push(chunk)
     }
   } finally {
@@ -80,5 +89,38 @@ export async function readReplyStream(body: BodyReader, handlers: ReplyStreamHan
 
   if (outcome instanceof ChatGPTError) throw outcome
   if (outcome === 'done' || reader.state.finished) return reader.state
+  if (!sawEvent) notAStream(head.text)
   throw incomplete(reader.state)
+}
+
+/** The first few KB of a body, as text, while it has not shown itself to be a stream. */
+class BodyHead {
+  text = ''
+  readonly #decoder = new TextDecoder()
+
+  push(chunk: Uint8Array): void {
+    if (this.text.length < HEAD_CHARS) this.text += this.#decoder.decode(chunk, { stream: true })
+  }
+}
+
+const HEAD_CHARS = 4096
+
+/**
+ * Throws when a body without a single event was a page or JSON: says what it was, briefly, never
+ * the page itself. (Anything else, nothing or comments, is a stream that ended too early.)
+ */
+function notAStream(head: string): void {
+  if (/^\s*</.test(head)) {
+    if (hasChallengeMarkers(head)) {
+      throw new ChatGPTError(CLOUDFLARE_CHALLENGE_MESSAGE, { code: 'cloudflare_challenge' })
+    }
+    throw new ChatGPTError('ChatGPT answered with an HTML page instead of a reply stream', { code: 'invalid_response' })
+  }
+  const json = parseJson(head)
+  if (json === undefined) return
+  const detail = detailOf(json)?.message
+  throw new ChatGPTError(
+    `ChatGPT answered with JSON instead of a reply stream${detail ? `: ${oneLine(detail)}` : ''}`,
+    { code: 'invalid_response' }
+  )
 }
