@@ -32,6 +32,9 @@ export async function backoffBeforeRetry(
   if (call?.aborted) return false
   const decision = decideRetry(error, retriesDone, maxRetries, context.idempotent)
   if (!decision.retry) return false
+  // A wait the call's timeout would cut short is not started: the caller hears the server's own
+  // error, with its `retryAfterMs`, instead of a timeout that says nothing of when to come back.
+  if (call && decision.delayMs >= call.remainingMs) return false
   const { code, statusCode } = error as ChatGPTError
   context.log(
     `${context.what}: ${code} (${statusCode ?? 'no status'}); retry ${retriesDone + 1} of ${maxRetries} in ${Math.round(decision.delayMs)} ms`

@@ -7,8 +7,12 @@
 import { ChatGPTError } from '../errors.js'
 import { networkError } from './network-error.js'
 
-/** The most we read of a body that we only need for an error message or a small JSON answer. */
-export const MAX_SMALL_BODY_BYTES = 1024 * 1024
+/**
+ * The most we read of a JSON answer. A conversation's history holds every message of every branch
+ * and runs to megabytes for long chats with code; the cap exists so a hostile answer cannot grow
+ * memory without limit.
+ */
+export const MAX_JSON_BODY_BYTES = 32 * 1024 * 1024
 
 /** Reads chunks of one body; see {@link BodyReader.read}. */
 export class BodyReader {
@@ -88,7 +92,7 @@ export class BodyReader {
  */
 export async function readText(
   reader: BodyReader | undefined,
-  limit = MAX_SMALL_BODY_BYTES
+  limit = MAX_JSON_BODY_BYTES
 ): Promise<{ text: string; truncated: boolean }> {
   if (!reader) return { text: '', truncated: false }
   const decoder = new TextDecoder()
@@ -115,7 +119,7 @@ export async function readText(
 export function readBodyText(
   response: Response,
   signal: AbortSignal,
-  limit = MAX_SMALL_BODY_BYTES
+  limit = MAX_JSON_BODY_BYTES
 ): Promise<{ text: string; truncated: boolean }> {
   return readText(response.body ? new BodyReader(response.body, signal) : undefined, limit)
 }

@@ -13,6 +13,8 @@ export const TIMEOUT_MESSAGE = 'ChatGPT timed out waiting for response'
 export class CallSignal {
   private readonly controller = new AbortController()
   private readonly timer: ReturnType<typeof setTimeout> | undefined
+  /** When the call's `timeoutMs` runs out (`Infinity`: never). */
+  private readonly deadline: number
   private readonly unlinkCaller: () => void
   private idleTimer: ReturnType<typeof setTimeout> | undefined
   private idleMs = 0
@@ -22,12 +24,18 @@ export class CallSignal {
       ? whenAborted(callerSignal, () => this.controller.abort(callerSignal.reason))
       : () => {}
     const delay = timerDelay(timeoutMs)
+    this.deadline = delay === undefined ? Infinity : Date.now() + delay
     if (delay !== undefined && !this.controller.signal.aborted) {
       this.timer = setTimeout(
         () => this.controller.abort(new ChatGPTError(TIMEOUT_MESSAGE, { code: 'timeout' })),
         delay
       )
     }
+  }
+
+  /** Milliseconds left before the call's timeout (`Infinity` without one). */
+  get remainingMs(): number {
+    return Math.max(0, this.deadline - Date.now())
   }
 
   get signal(): AbortSignal {
