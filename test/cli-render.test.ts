@@ -66,7 +66,10 @@ const SAMPLES = [
   '1.',
   '##',
   '``` js\n``\n`````\n```',
-  'a\r\nb\r\n'
+  'a\r\nb\r\n',
+  // tables: aligned, wide characters, one that ends the text, a pipe line that is no table
+  '| 名前 | **n** |\n|:-:|--:|\n| 🚀 | `1` |\n| x \\| y | 22 |\ntext\n| a |\n| b |\n|---|\n| c |',
+  '| a | b |\n| - | - |\n| 1 |\n\n| lone |\n'
 ]
 
 /** Deterministic pseudo-random cuts, so a failure can be reproduced. */
