@@ -66,7 +66,10 @@ const SAMPLES = [
   '1.',
   '##',
   '``` js\n``\n`````\n```',
-  'a\r\nb\r\n'
+  'a\r\nb\r\n',
+  // tables: aligned, wide characters, one that ends the text, a pipe line that is no table
+  '| 名前 | **n** |\n|:-:|--:|\n| 🚀 | `1` |\n| x \\| y | 22 |\ntext\n| a |\n| b |\n|---|\n| c |',
+  '| a | b |\n| - | - |\n| 1 |\n\n| lone |\n'
 ]
 
 /** Deterministic pseudo-random cuts, so a failure can be reproduced. */
@@ -190,5 +193,57 @@ describe('terminal markdown', () => {
       // Sanitizing or scanning the whole line on every update reads ~line²/10 = 3.6·10⁹ characters.
       expect(stream.charactersScanned).toBeLessThanOrEqual(20 * line.length)
     }
+  })
+})
+
+describe('terminal tables', () => {
+  const TABLE = '| Name | Qty | Note |\n| --- | :-: | --: |\n| **apple** | 3 | red |\n| kiwi fruit | 12 | x |\n'
+
+  it('renders a table as aligned columns: header bold, a rule under it, cells padded', () => {
+    const out = renderMarkdown(`${TABLE}\nafter`, { color: false })
+    expect(out).toBe(
+      [
+        'Name       │ Qty │ Note',
+        '───────────┼─────┼─────',
+        '**apple**  │  3  │  red',
+        'kiwi fruit │ 12  │    x',
+        '',
+        'after'
+      ].join('\n')
+    )
+    const colored = renderMarkdown(TABLE, { color: true })
+    expect(colored.split('\n')[0]).toContain('\x1b[1m')
+    expect(stripAnsi(colored).split('\n')[2]).toBe('apple      │  3  │  red')
+  })
+
+  it('measures cells in display columns: wide characters take two, styles none', () => {
+    const out = stripAnsi(renderMarkdown('| a | b |\n| - | - |\n| 日本語 | 🚀 |\n| `x` | **y** |\n', { color: true }))
+    expect(out.split('\n')).toEqual(['a      │ b', '───────┼───', '日本語 │ 🚀', 'x      │ y', ''])
+  })
+
+  it('prints a table that ends the reply, with or without a final newline', () => {
+    expect(renderMarkdown('text\n| a | b |\n|---|---|\n| cc | d |', { color: false })).toBe(
+      'text\na  │ b\n───┼──\ncc │ d'
+    )
+    expect(renderMarkdown('| a |\n|---|\n', { color: false })).toBe('a\n─\n')
+  })
+
+  it('prints a line of pipes without a delimiter row as written', () => {
+    expect(renderMarkdown('| a | b |\nnext\n| c |', { color: false })).toBe('| a | b |\nnext\n| c |')
+  })
+
+  it('prints every cell of a table too big to hold, keeping one line per source line', () => {
+    const rows = Array.from({ length: 500 }, (_, i) => `| row ${i} | ${'v'.repeat(i % 50)} |`)
+    const text = ['| k | v |', '|---|---|', ...rows, 'after'].join('\n')
+    const out = renderMarkdown(text, { color: false })
+    const lines = out.split('\n')
+    expect(lines).toHaveLength(text.split('\n').length)
+    for (let i = 0; i < 500; i++) expect(lines[i + 2]).toMatch(new RegExp(`^row ${i} +│ ?${'v'.repeat(i % 50)}$`))
+    expect(lines.at(-1)).toBe('after')
+    // streamed a few characters at a time, it prints the same
+    const stream = new MarkdownStream({ color: false })
+    let streamedOut = ''
+    for (let at = 3; at < text.length; at += 3) streamedOut += stream.write(text.slice(0, at))
+    expect(streamedOut + stream.write(text) + stream.end()).toBe(out)
   })
 })

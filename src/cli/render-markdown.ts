@@ -7,7 +7,8 @@
  * change is held back until the characters that decide it arrive:
  *
  * - the start of a line, until its kind is known (`#` heading, `- ` bullet, `1. ` item, `> `
- *   quote, a code fence, a rule, a table row); rules, fences and table rows are printed whole;
+ *   quote, a code fence, a rule, a table row); rules and fences are printed whole;
+ * - a table, until it ends: its column widths are known only then (see `terminal-table.ts`);
  * - an inline marker (`**`, `*`, `_`, `~~`, `` ` ``, `[`, `<`), until it closes on the same line,
  *   or the line ends without it closing (then it prints as written).
  *
@@ -16,13 +17,14 @@
  *
  * What it renders: headings (bold, coloured; `#` kept without colour), emphasis, strikethrough,
  * inline code, links (text, then the address dimmed), bullets (`•`, `◦`, `▪` by depth), task
- * boxes, numbered items, quotes (`│`), rules, tables (dim separators), and code blocks set apart
+ * boxes, numbered items, quotes (`│`), rules, tables (aligned columns, header bold), and code blocks set apart
  * by a frame (`┌─ lang`, `│ `, `└─`) with their content verbatim. Without colour only the block
  * structure changes (bullets, frames, rules); inline markup stays as written, which is how plain
  * markdown is meant to be read. Control characters from the text (escape sequences a reply could
  * carry) are dropped, so a reply cannot drive the terminal.
  */
 import { ansi, noStyle } from './ansi.js'
+import { TerminalTable } from './terminal-table.js'
 
 export type RenderOptions = {
   /** Colour and text attributes. */
@@ -35,6 +37,8 @@ type Kind =
   | { type: 'text'; prefix: string; style?: (text: string) => string }
   | { type: 'code' }
   | { type: 'whole' }
+  /** A table row: the table prints it, with its newline, once the table's widths are known. */
+  | { type: 'table' }
 
 /** A line whose kind is not known yet. */
 const HOLD = undefined
@@ -73,6 +77,8 @@ export class MarkdownStream {
   private scanned = 0
   /** The open code fence: its character and length. */
   private fence: { char: string; length: number } | undefined
+  /** The table being read, held until it ends (see `terminal-table.ts`). */
+  private readonly table: TerminalTable
   private readonly s: typeof ansi
   private readonly color: boolean
   private readonly width: number
@@ -81,6 +87,7 @@ export class MarkdownStream {
     this.color = options.color
     this.s = options.color ? ansi : noStyle
     this.width = Math.max(10, Math.min(options.width ?? 80, 80))
+    this.table = new TerminalTable(this.s, (cell) => this.inline(cell, 0, true).text)
   }
 
   /**
@@ -99,7 +106,7 @@ export class MarkdownStream {
       const complete = newline !== -1
       out += this.advance(this.currentLine(complete ? newline : this.length), complete)
       if (!complete) return out
-      out += '\n'
+      if (this.kind?.type !== 'table') out += '\n'
       this.nextLine(newline + 1)
     }
   }
@@ -107,7 +114,9 @@ export class MarkdownStream {
   /** The text is finished: returns the rest of it (the last line, if it had no newline). */
   end(): string {
     const line = this.currentLine(this.length)
-    const out = line === '' && this.kind === undefined ? '' : this.advance(line, true)
+    let out = line === '' && this.kind === undefined ? '' : this.advance(line, true)
+    // A table that reaches the end: a newline follows its last row if the text had one.
+    out += this.table.flush(line === '')
     this.nextLine(this.length)
     return out
   }
@@ -161,11 +170,13 @@ export class MarkdownStream {
     if (!this.kind) {
       const kind = this.fence ? this.classifyInFence(line, complete) : this.classify(line, complete)
       if (!kind) return ''
+      // A line that is not a table row ends the table before it: now its widths are known.
+      if (kind.kind.type !== 'table') out += this.table.flush(true)
       this.kind = kind.kind
       this.cursor = kind.contentStart
-      if (kind.kind.type === 'whole') {
+      if (kind.render) {
         this.cursor = line.length
-        return kind.render!()
+        return out + kind.render()
       }
       if (kind.kind.type === 'text') out += kind.kind.prefix
       if (kind.kind.type === 'code') out += this.s.dim('│ ')
@@ -277,9 +288,9 @@ export class MarkdownStream {
       return text(shownIndent, indent.length)
     }
 
-    if (first === '|') {
+    if (TerminalTable.isRow(rest)) {
       if (!complete) return HOLD
-      return this.whole(() => shownIndent + this.tableRow(rest))
+      return { kind: { type: 'table' }, contentStart: 0, render: () => this.table.add(rest) }
     }
 
     return text(shownIndent, indent.length)
@@ -287,14 +298,6 @@ export class MarkdownStream {
 
   private whole(render: () => string): Classified {
     return { kind: { type: 'whole' }, contentStart: 0, render }
-  }
-
-  private tableRow(row: string): string {
-    if (/^\|?( *:?-+:? *\|)+ *(:?-+:?)? *$/.test(row)) return this.s.dim(row)
-    return row
-      .split('|')
-      .map((cell) => this.inline(cell, 0, true).text)
-      .join(this.s.dim('|'))
   }
 
   /**
