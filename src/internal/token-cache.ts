@@ -6,7 +6,6 @@ export class AccessTokenCache {
   private token: string | undefined
   private expiresAt = 0
   private pending: Promise<string> | undefined
-  private last: string | undefined
 
   constructor(private readonly ttlMs: number) {}
 
@@ -17,14 +16,8 @@ export class AccessTokenCache {
     return undefined
   }
 
-  /** The most recent token, even if expired or cleared: it is still a secret to redact. */
-  get lastToken(): string | undefined {
-    return this.last
-  }
-
   set(token: string): void {
     this.token = token
-    this.last = token
     this.expiresAt = Date.now() + this.ttlMs
   }
 
