@@ -69,7 +69,12 @@ const SAMPLES = [
   'a\r\nb\r\n',
   // tables: aligned, wide characters, one that ends the text, a pipe line that is no table
   '| 名前 | **n** |\n|:-:|--:|\n| 🚀 | `1` |\n| x \\| y | 22 |\ntext\n| a |\n| b |\n|---|\n| c |',
-  '| a | b |\n| - | - |\n| 1 |\n\n| lone |\n'
+  '| a | b |\n| - | - |\n| 1 |\n\n| lone |\n',
+  // inline markup the tokenizer decides late: brackets that take emphasis, runs that flank by
+  // what follows, entities and tags cut off, styled quotes and headings
+  '*a [b* c](u) ***x** y* `a``b` <http://x> <b>t</b> &amp &copy; [ref][1] ![alt *e*](i.png "t") a\\\\',
+  '> quoted *em* and `code` then **bold `in` it**\n## head `code` and [link](http://h)\n- **a** *b',
+  '__a_b__ _c_d_ x**y**z **a *b** c* [a](<b c>) [x](y\\)z) \\*e\\* ~~s *t*~~ ~~u~ &#x41;&#0;'
 ]
 
 /** Deterministic pseudo-random cuts, so a failure can be reproduced. */
