@@ -71,7 +71,10 @@ export class MarkdownStream {
   private length = 0
   /** Where the current line starts in the whole text. */
   private lineStart = 0
-  /** The current line's kind, once known, and how much of it is printed. */
+  /**
+   * The current line's kind, once known, and how much of it is printed (for a line of text with
+   * colour: where its content starts; `styled` knows how much of that is printed).
+   */
   private kind: Kind | undefined
   private cursor = 0
   /** The current line's inline content, styled as it grows (colour only). */

@@ -32,6 +32,7 @@ export class StyledLine {
   /** Characters tokenized so far, for the renderer's cost counter. */
   scanned = 0
 
+  /** @param s - the styles to paint with (colour is on whenever a line is styled) */
   constructor(private readonly s: typeof ansi) {}
 
   reset(): void {
@@ -49,8 +50,8 @@ export class StyledLine {
     const length = line.length - start
     const rest = line.slice(start + this.base)
     this.scanned += rest.length
-    // Table cells and `<br>` inside a line: one source line stays one output line.
     const budget = lineBudget(length) - this.budgetUsed
+    // `<br>` becomes a space: one source line stays one output line.
     const spans = inlineSpans(rest, { lineBreak: ' ', budget, growing: !complete })
     const end = complete ? spans.text.length : spans.decided
     let out = ''

@@ -16,6 +16,7 @@ export interface InlineSpan {
   href?: string
 }
 
+/** A line tokenized by {@link inlineSpans}. */
 export interface InlineSpans {
   /** The line as text: what `inlineToText` gives for it. */
   text: string
@@ -31,6 +32,7 @@ export interface InlineSpans {
   decided: number
 }
 
+/** How {@link inlineSpans} reads the line. */
 export interface InlineSpansOptions {
   /** What `<br>` becomes. @defaultValue `'\n'` */
   lineBreak?: string
