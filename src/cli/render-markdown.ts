@@ -9,11 +9,15 @@
  * - the start of a line, until its kind is known (`#` heading, `- ` bullet, `1. ` item, `> `
  *   quote, a code fence, a rule, a table row); rules and fences are printed whole;
  * - a table, until it ends: its column widths are known only then (see `terminal-table.ts`);
- * - an inline marker (`**`, `*`, `_`, `~~`, `` ` ``, `[`, `<`), until it closes on the same line,
- *   or the line ends without it closing (then it prints as written).
+ * - inline markup that more text could still change (an emphasis marker that may yet open, a `[`
+ *   or a code span not closed, a character at the line's end that the next one could complete):
+ *   what the library's inline tokenizer does not call decided (see `styled-line.ts`).
  *
- * So plain words stream token by token, and a styled span appears when it closes. One source line
- * is one output line; a line is read on its own (emphasis does not span lines).
+ * Inline styling comes from that tokenizer, the one `markdownToText` uses, so the terminal styles
+ * exactly what the text conversion keeps as text (CommonMark's emphasis, links, code spans,
+ * escapes, entities, autolinks; HTML tags dropped). So plain words stream token by token, and a
+ * styled span appears when it closes. One source line is one output line; a line is read on its
+ * own (emphasis does not span lines).
  *
  * What it renders: headings (bold, coloured; `#` kept without colour), emphasis, strikethrough,
  * inline code, links (text, then the address dimmed), bullets (`•`, `◦`, `▪` by depth), task
@@ -24,6 +28,9 @@
  * carry) are dropped, so a reply cannot drive the terminal.
  */
 import { ansi, noStyle } from './ansi.js'
+import { inlineSpans } from '../internal/markdown/inline-spans.js'
+import { paintSpans } from './paint-spans.js'
+import { StyledLine } from './styled-line.js'
 import { TerminalTable } from './terminal-table.js'
 
 export type RenderOptions = {
@@ -64,9 +71,14 @@ export class MarkdownStream {
   private length = 0
   /** Where the current line starts in the whole text. */
   private lineStart = 0
-  /** The current line's kind, once known, and how much of it is printed. */
+  /**
+   * The current line's kind, once known, and how much of it is printed (for a line of text with
+   * colour: where its content starts; `styled` knows how much of that is printed).
+   */
   private kind: Kind | undefined
   private cursor = 0
+  /** The current line's inline content, styled as it grows (colour only). */
+  private readonly styled: StyledLine
   /**
    * The current line is read from the source as it stands while it holds no control character
    * (most lines): only the characters added are checked. Otherwise its sanitized copy is kept,
@@ -87,7 +99,8 @@ export class MarkdownStream {
     this.color = options.color
     this.s = options.color ? ansi : noStyle
     this.width = Math.max(10, Math.min(options.width ?? 80, 80))
-    this.table = new TerminalTable(this.s, (cell) => this.inline(cell, 0, true).text)
+    this.styled = new StyledLine(ansi)
+    this.table = new TerminalTable(this.s, (cell) => this.cell(cell))
   }
 
   /**
@@ -137,7 +150,7 @@ export class MarkdownStream {
    * tests that check the cost without timing anything.
    */
   get charactersScanned(): number {
-    return this.scanned
+    return this.scanned + this.styled.scanned
   }
 
   /** The current line up to `end`, without control characters; reads only what was added. */
@@ -162,6 +175,7 @@ export class MarkdownStream {
     this.sanitized = undefined
     this.kind = undefined
     this.cursor = 0
+    this.styled.reset()
   }
 
   /** Prints what is settled of the current line. */
@@ -186,9 +200,13 @@ export class MarkdownStream {
       out += line.slice(this.cursor)
       this.cursor = line.length
     } else if (kind.type === 'text') {
-      const { text, next } = this.inline(line, this.cursor, complete)
-      out += kind.style ? kind.style(text) : text
-      this.cursor = next
+      if (this.color) {
+        // The line style goes on each styled piece, so pieces printed apart look the same.
+        out += this.styled.next(line, this.cursor, complete, kind.style)
+      } else {
+        out += line.slice(this.cursor)
+        this.cursor = line.length
+      }
     }
     return out
   }
@@ -300,154 +318,16 @@ export class MarkdownStream {
     return { kind: { type: 'whole' }, contentStart: 0, render }
   }
 
-  /**
-   * Renders `line` from `from` as far as it is settled: `next` is where it stopped (the start of
-   * a marker whose closing is not there yet), or the line's end.
-   */
-  private inline(line: string, from: number, complete: boolean): { text: string; next: number } {
-    if (!this.color) return { text: line.slice(from), next: line.length }
-    let out = ''
-    let plain = from
-    let i = from
-    this.scanned += line.length - from
-    while (i < line.length) {
-      if (!SPECIAL.has(line[i])) {
-        i++
-        continue
-      }
-      const span = this.span(line, i, complete)
-      if (span === HOLD) return { text: out + line.slice(plain, i), next: i }
-      if (span === LITERAL) {
-        i++
-        continue
-      }
-      out += line.slice(plain, i) + span.text
-      i = plain = span.end
-    }
-    return { text: out + line.slice(plain), next: line.length }
-  }
-
-  /** The styled span starting at `i`, LITERAL if the character is just text, HOLD if unknown yet. */
-  private span(line: string, i: number, complete: boolean): Span | typeof LITERAL | typeof HOLD {
-    const s = this.s
-    const c = line[i]
-    const inner = (text: string) => this.inline(text, 0, true).text
-    switch (c) {
-      case '\\': {
-        if (i + 1 >= line.length) return complete ? LITERAL : HOLD
-        return PUNCTUATION.test(line[i + 1]) ? { text: line[i + 1], end: i + 2 } : LITERAL
-      }
-      case '`': {
-        const n = runLength(line, i, '`')
-        if (i + n >= line.length && !complete) return HOLD
-        const close = findRun(line, i + n, '`', n, complete)
-        if (close === HOLD) return HOLD
-        if (close === -1) return complete ? { text: line.slice(i, i + n), end: i + n } : HOLD
-        let code = line.slice(i + n, close)
-        if (code.length > 2 && code.startsWith(' ') && code.endsWith(' ')) code = code.slice(1, -1)
-        return { text: s.cyan(code), end: close + n }
-      }
-      case '*':
-      case '_':
-      case '~': {
-        const n = runLength(line, i, c)
-        if (i + n >= line.length) return complete ? { text: line.slice(i), end: line.length } : HOLD
-        const literal = { text: line.slice(i, i + n), end: i + n }
-        if (c === '~' && n !== 2) return literal
-        if (/\s/.test(line[i + n])) return literal
-        if (c === '_' && i > 0 && /[\p{L}\p{N}]/u.test(line[i - 1])) return literal
-        const size = Math.min(n, 3)
-        const close = findCloser(line, i + size, c, size, complete)
-        if (close === HOLD) return HOLD
-        if (close === -1) return complete ? literal : HOLD
-        // An opening run longer than 3: the extra markers are part of the styled text.
-        const body = inner(line.slice(i + size, close))
-        const styled =
-          c === '~' ? s.strike(body) : size === 1 ? s.italic(body) : size === 2 ? s.bold(body) : s.bold(s.italic(body))
-        return { text: styled, end: close + size }
-      }
-      case '!':
-      case '[': {
-        const open = c === '!' ? i + 1 : i
-        if (c === '!') {
-          if (open >= line.length) return complete ? LITERAL : HOLD
-          if (line[open] !== '[') return LITERAL
-        }
-        const close = line.indexOf(']', open + 1)
-        if (close === -1) return complete ? LITERAL : HOLD
-        if (close + 1 >= line.length) return complete ? LITERAL : HOLD
-        if (line[close + 1] !== '(') return LITERAL
-        const end = line.indexOf(')', close + 2)
-        if (end === -1) return complete ? LITERAL : HOLD
-        const label = line.slice(open + 1, close)
-        const url = line.slice(close + 2, end).trim()
-        if (c === '!') return { text: s.dim(`[image: ${label}]`), end: end + 1 }
-        const shown = inner(label)
-        return { text: label === url ? s.underline(shown) : `${s.underline(shown)} ${s.dim(`(${url})`)}`, end: end + 1 }
-      }
-      case '<': {
-        const rest = line.slice(i)
-        const link = /^<(https?:\/\/[^\s<>]+)>/.exec(rest)
-        if (link) return { text: s.underline(link[1]), end: i + link[0].length }
-        if (!complete && /^<[a-z]*:?\/?\/?[^\s<>]*$/i.test(rest)) return HOLD
-        return LITERAL
-      }
-      default:
-        return LITERAL
-    }
+  /** A table cell's inline markdown, styled (with colour) or as written. */
+  private cell(cell: string): string {
+    if (!this.color) return cell
+    const spans = inlineSpans(cell, { lineBreak: ' ' })
+    return paintSpans(spans, 0, spans.text.length, true, this.s)
   }
 }
 
 /** A line's kind, where its content starts, and for whole lines how they print. */
 type Classified = { kind: Kind; contentStart: number; render?: () => string }
-type Span = { text: string; end: number }
-
-const LITERAL = Symbol('literal')
-const SPECIAL = new Set(['\\', '`', '*', '_', '~', '[', '!', '<'])
-const PUNCTUATION = /[!-/:-@[-`{-~]/
-
-function runLength(line: string, i: number, char: string): number {
-  let n = 0
-  while (line[i + n] === char) n++
-  return n
-}
-
-/** The next run of exactly `n` `char`s from `from`; HOLD if a run at the end could still grow. */
-function findRun(line: string, from: number, char: string, n: number, complete: boolean): number | typeof HOLD {
-  let j = line.indexOf(char, from)
-  while (j !== -1) {
-    const length = runLength(line, j, char)
-    if (j + length >= line.length && !complete) return HOLD
-    if (length === n) return j
-    j = line.indexOf(char, j + length)
-  }
-  return -1
-}
-
-/**
- * The closing emphasis marker: `size` `char`s after a non-space, not followed by the same char
- * (nor, for `_`, by a letter or digit). HOLD when the candidate sits at the end of an unfinished
- * line, where the next character would decide.
- */
-function findCloser(line: string, from: number, char: string, size: number, complete: boolean): number | typeof HOLD {
-  let j = line.indexOf(char, from)
-  while (j !== -1) {
-    const length = runLength(line, j, char)
-    if (j + length >= line.length && !complete) return HOLD
-    const after = line[j + length]
-    if (
-      length === size &&
-      j > from &&
-      !/\s/.test(line[j - 1]) &&
-      !(char === '_' && after !== undefined && /[\p{L}\p{N}]/u.test(after))
-    ) {
-      return j
-    }
-    j = line.indexOf(char, j + length)
-  }
-  return -1
-}
-
 /** Control characters (escape sequences included), but not tabs. */
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/

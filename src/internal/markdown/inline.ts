@@ -60,7 +60,7 @@ const REMAINING = 3 // characters not used by a match; printed
 const FLAGS = 4 // CAN_OPEN | CAN_CLOSE
 const PREV = 5
 const NEXT = 6
-const STRIDE = 8
+const STRIDE = 8 // slot 7 unused: a power of two keeps the index arithmetic cheap
 const CAN_OPEN = 1
 const CAN_CLOSE = 2
 /**
@@ -165,8 +165,39 @@ export function isPlainAppend(text: string): boolean {
   return true
 }
 
-class InlineScanner {
-  private readonly parts: string[] = []
+/**
+ * A styled run recorded while scanning, by index into the scanner's `parts` (see
+ * `inline-spans.ts`, which turns them into character offsets of the text).
+ */
+export interface PartSpan {
+  /** First part of the styled content. */
+  from: number
+  /** Part after the styled content. */
+  to: number
+  /** The part where the construct's opening marker printed (or would print, unmatched). */
+  open: number
+  style: 'strong' | 'em' | 'strike' | 'code' | 'link' | 'image'
+  /** A link's destination, when the line itself names it. */
+  href?: string
+}
+
+/**
+ * One line's scan. Exported for `inline-spans.ts` only: {@link inlineToText} is the entry point
+ * for text, and records nothing it does not need (the span bookkeeping below stays off).
+ */
+export class InlineScanner {
+  /** The converted text, in pieces; `run` joins them. */
+  readonly parts: string[] = []
+  /**
+   * When set (by `inline-spans.ts`), receives every styled run, and `undecided` tracks the first
+   * part that more text on the line could still change. Off on the plain-text path.
+   */
+  spans: PartSpan[] | undefined
+  /** First part a fragile or unclosed construct starts at (only while `spans` is set). */
+  undecided = Number.MAX_SAFE_INTEGER
+  /** Where the last `linkTail` found the destination: `[destinationFrom, destinationTo)`. */
+  private destinationFrom = 0
+  private destinationTo = 0
   /** The delimiter list (see STRIDE); `count` delimiters are stored. */
   private d = shared
   private count = 0
@@ -222,8 +253,9 @@ class InlineScanner {
     const n = s.length
     let textStart = 0
     let i = start
-    // After the last `]` no `[` can become a link: plain text, like a `!` before no `[`.
-    const lastClose = s.lastIndexOf(']')
+    // After the last `]` no `[` can become a link: plain text, like a `!` before no `[`. A line
+    // still growing may get its `]` later: recording spans, every `[` is kept as a bracket.
+    const lastClose = this.spans === undefined ? s.lastIndexOf(']') : n
     while (i < n) {
       const c = s.charCodeAt(i)
       if (
@@ -237,8 +269,20 @@ class InlineScanner {
         continue
       }
       if (textStart < i) this.parts.push(s.slice(textStart, i))
+      if (this.spans !== undefined) this.lastSpecialPart = this.parts.length
       i = this.special(c, i)
       textStart = i
+    }
+    if (this.spans !== undefined && n > 0 && isSpecial(s.charCodeAt(n - 1))) {
+      // A special character last may still be completed (`*` + `a` flanks differently, `\`
+      // escapes, `!` + `[` opens an image): what it belongs to is not decided yet.
+      if (textStart < n) {
+        if (textStart < n - 1) this.parts.push(s.slice(textStart, n - 1))
+        this.lastSpecialPart = this.parts.length
+        this.parts.push(s.slice(n - 1))
+        textStart = n
+      }
+      this.markUndecided(this.lastSpecialPart)
     }
     if (textStart < n) this.parts.push(s.slice(textStart))
     this.processEmphasis(0)
@@ -248,6 +292,14 @@ class InlineScanner {
       if (remaining > 0) this.parts[d[k + PART]!] = String.fromCharCode(d[k + CH]!).repeat(remaining)
     }
     return this.parts.join('')
+  }
+
+  /** Part index where the last construct handled by `special` began (spans only). */
+  private lastSpecialPart = 0
+
+  /** Notes that more text could change the line from `part` on (spans only). */
+  private markUndecided(part: number): void {
+    if (part < this.undecided) this.undecided = part
   }
 
   /** Handles the construct starting at `i`; pushes its text and returns where scanning resumes. */
@@ -299,6 +351,7 @@ class InlineScanner {
     const closer = this.codeCloser(i, length)
     if (closer === -1) {
       this.unclosedCode = true
+      if (this.spans !== undefined) this.markUndecided(this.parts.length)
       this.parts.push(s.slice(i, end))
       return end
     }
@@ -312,6 +365,8 @@ class InlineScanner {
     ) {
       content = content.slice(1, -1)
     }
+    const part = this.parts.length
+    this.spans?.push({ from: part, to: part + 1, open: part, style: 'code' })
     this.parts.push(content)
     return closer + length
   }
@@ -420,15 +475,20 @@ class InlineScanner {
     if (end === -1 && this.definitions?.has(normalizeLabel(s.slice(opener.start, i)))) {
       end = i + 1
       // A `(` still to come would make it an inline link, whose destination is not shown.
-      if (end >= s.length) this.fragile = true
+      if (end >= s.length) this.markFragile(opener.part)
     }
     if (end === -1) {
       // Only `(` or `[` right after `]` can make a link: `] ` stays text whatever follows.
-      if (next === LPAREN || next === LBRACKET || i + 1 >= s.length) this.fragile = true
+      if (next === LPAREN || next === LBRACKET || i + 1 >= s.length) this.markFragile(opener.part)
       this.parts.push(']')
       return i + 1
     }
     this.parts[opener.part] = ''
+    if (this.spans !== undefined) {
+      const href = next === LPAREN ? unescapeDestination(s.slice(this.destinationFrom, this.destinationTo)) : undefined
+      const style = opener.image ? 'image' : 'link'
+      this.spans.push({ from: opener.part + 1, to: this.parts.length, open: opener.part, style, href })
+    }
     this.processEmphasis(opener.bottom)
     this.dropDelimitersFrom(opener.bottom)
     // No links inside links: earlier `[` can no longer make one.
@@ -441,6 +501,7 @@ class InlineScanner {
     const s = this.src
     const n = s.length
     let p = skipSpaces(s, i + 1)
+    this.destinationFrom = this.destinationTo = p
     if (s.charCodeAt(p) === RPAREN) return p + 1
     const start = p
     if (s.charCodeAt(p) === LT) {
@@ -452,6 +513,8 @@ class InlineScanner {
         if (c === LT) return -1
         p += c === BACKSLASH ? 2 : 1
       }
+      this.destinationFrom = start + 1
+      this.destinationTo = p
       p++
     } else {
       let depth = 0
@@ -473,6 +536,8 @@ class InlineScanner {
         p++
       }
       if (p === start || depth !== 0) return -1
+      this.destinationFrom = start
+      this.destinationTo = p
     }
     const afterDestination = p
     p = skipSpaces(s, p)
@@ -511,7 +576,10 @@ class InlineScanner {
     const s = this.src
     const autolink = this.autolinkEnd(i)
     if (autolink !== -1) {
-      this.parts.push(s.slice(i + 1, autolink - 1))
+      const address = s.slice(i + 1, autolink - 1)
+      const part = this.parts.length
+      this.spans?.push({ from: part, to: part + 1, open: part, style: 'link', href: address })
+      this.parts.push(address)
       return autolink
     }
     const tag = this.htmlEnd(i)
@@ -523,7 +591,7 @@ class InlineScanner {
       return tag
     }
     // `<` before a space (`a < b`) can never start a tag or autolink; anything else may, later.
-    if (!cannotFollowAngle(s.charCodeAt(i + 1))) this.fragile = true
+    if (!cannotFollowAngle(s.charCodeAt(i + 1))) this.markFragile(this.parts.length)
     this.parts.push('<')
     return i + 1
   }
@@ -654,7 +722,7 @@ class InlineScanner {
     }
     if (value === undefined) {
       // Only a reference cut off by the end of the line can still become one (`AT&T` cannot).
-      if (p >= s.length) this.fragile = true
+      if (p >= s.length) this.markFragile(this.parts.length)
       this.parts.push('&')
       return i + 1
     }
@@ -709,6 +777,10 @@ class InlineScanner {
       }
       const o = found * STRIDE
       const used = d[c + REMAINING]! >= 2 && d[o + REMAINING]! >= 2 ? 2 : 1
+      if (this.spans !== undefined) {
+        const style = ch === TILDE ? 'strike' : used === 2 ? 'strong' : 'em'
+        this.spans.push({ from: d[o + PART]! + 1, to: d[c + PART]!, open: d[o + PART]!, style })
+      }
       d[o + REMAINING] -= used
       d[c + REMAINING] -= used
       // Delimiters between the pair can no longer match anything: they print as text.
@@ -721,6 +793,35 @@ class InlineScanner {
         current = next
       }
     }
+  }
+
+  /** A construct starting at `part` failed, but more text on the line could complete it. */
+  private markFragile(part: number): void {
+    this.fragile = true
+    if (this.spans !== undefined) this.markUndecided(part)
+  }
+
+  /**
+   * After `run`, with spans on: the first part more text could change. Besides what
+   * `markUndecided` noted: delimiters that may still open, brackets still open, and every
+   * emphasis whose closer lies at or past that point (a link closing later could take it).
+   */
+  firstUndecidedPart(): number {
+    if (this.budget < 0) return 0 // a longer line has more budget: anything may change
+    let first = this.undecided
+    const d = this.d
+    for (let j = this.last; j !== -1; j = d[j * STRIDE + PREV]!) {
+      const k = j * STRIDE
+      if (d[k + REMAINING]! > 0 && (d[k + FLAGS]! & CAN_OPEN) !== 0 && d[k + PART]! < first) first = d[k + PART]!
+    }
+    if (this.brackets.length > 0 && this.brackets[0]!.part < first) first = this.brackets[0]!.part
+    let cut = first
+    for (const span of this.spans ?? []) {
+      // The part that closes it: an emphasis closer's own part; the last part of the others.
+      const closing = span.style === 'em' || span.style === 'strong' || span.style === 'strike' ? span.to : span.to - 1
+      if (closing >= first && span.open < cut) cut = span.open
+    }
+    return cut
   }
 
   private unlink(index: number): void {
@@ -739,6 +840,15 @@ class InlineScanner {
     this.last = j
     if (j !== -1) this.d[j * STRIDE + NEXT] = -1
   }
+}
+
+function isSpecial(c: number): boolean {
+  return c < 128 && SPECIAL[c] === 1
+}
+
+/** A link destination as written, its backslash escapes removed. */
+function unescapeDestination(raw: string): string {
+  return raw.indexOf('\\') === -1 ? raw : raw.replace(/\\([!-/:-@[-`{-~])/g, '$1')
 }
 
 function codePointBefore(s: string, i: number): number {
