@@ -5,20 +5,13 @@
  */
 import { describe, expect, it } from 'vitest'
 
-import { ChatGPTAPI, ChatGPTError } from '../src/index.js'
-import { type RawServer, rejectionWithin, startRawServer } from './helpers/raw-server.js'
+import { ChatGPTError, type ChatGPTAPIOptions } from '../src/index.js'
+import { type RawServer, rawClient, rejectionWithin, startRawServer } from './helpers/raw-server.js'
 import { leaksIn, secretToken } from './helpers/secret-views.js'
 
-function client(server: RawServer, secrets: Record<string, string>, extra: Partial<ConstructorParameters<typeof ChatGPTAPI>[0]> = {}) {
-  return new ChatGPTAPI({
-    sessionToken: secrets.session,
-    clearanceToken: secrets.clearance,
-    accessToken: secrets.access,
-    apiBaseUrl: server.apiBaseUrl,
-    backendApiBaseUrl: server.backendApiBaseUrl,
-    maxRetries: 0,
-    ...extra
-  })
+function client(server: RawServer, secrets: Record<string, string>, extra: Partial<ChatGPTAPIOptions> = {}) {
+  const { session, clearance, access } = secrets
+  return rawClient(server, { sessionToken: session!, clearanceToken: clearance, accessToken: access, ...extra })
 }
 
 const freshSecrets = () => ({ session: secretToken('sess'), clearance: secretToken('clr'), access: secretToken('acc') })

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest'
 
-import { ChatGPTAPI, ChatGPTError } from '../src/index.js'
+import { ChatGPTAPI, ChatGPTError, type ChatGPTAPIOptions } from '../src/index.js'
 import {
   CONVERSATION_PATH,
   SESSION_PATH,
@@ -16,7 +16,8 @@ import {
   sendSession,
   sendWholeReply,
   startRawServer,
-  writeStreamHead
+  writeStreamHead,
+  rawClient
 } from './helpers/raw-server.js'
 import { leaksIn, leaksInLines, secretToken } from './helpers/secret-views.js'
 
@@ -31,16 +32,9 @@ function freshSecrets(): Secrets {
   }
 }
 
-function client(server: RawServer, secrets: Secrets, extra: Partial<ConstructorParameters<typeof ChatGPTAPI>[0]> = {}) {
-  return new ChatGPTAPI({
-    sessionToken: secrets.session,
-    clearanceToken: secrets.clearance,
-    accessToken: secrets.access,
-    apiBaseUrl: server.apiBaseUrl,
-    backendApiBaseUrl: server.backendApiBaseUrl,
-    maxRetries: 0,
-    ...extra
-  })
+function client(server: RawServer, secrets: Secrets, extra: Partial<ChatGPTAPIOptions> = {}) {
+  const { session, clearance, access } = secrets
+  return rawClient(server, { sessionToken: session!, clearanceToken: clearance, accessToken: access, ...extra })
 }
 
 /** Every secret, by name, for {@link leaksIn}. */

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest'
 
-import { ChatGPTAPI, ChatGPTError } from '../src/index.js'
+import { ChatGPTError, type ChatGPTAPIOptions } from '../src/index.js'
 import {
   CONVERSATION_PATH,
   type RawServer,
@@ -17,7 +17,8 @@ import {
   sendWholeReply,
   startRawServer,
   valueWithin,
-  writeStreamHead
+  writeStreamHead,
+  rawClient
 } from './helpers/raw-server.js'
 
 const ACCESS_TOKEN = 'pipeline-settle-access-token-0123456789'
@@ -52,15 +53,8 @@ async function silentAfterHelloServer(shape: ReplyShape, alsoWorld = false): Pro
   })
 }
 
-function client(server: RawServer, extra: Partial<ConstructorParameters<typeof ChatGPTAPI>[0]> = {}) {
-  return new ChatGPTAPI({
-    sessionToken: 'pipeline-settle-session-token',
-    accessToken: ACCESS_TOKEN,
-    backendApiBaseUrl: server.backendApiBaseUrl,
-    apiBaseUrl: server.apiBaseUrl,
-    maxRetries: 0,
-    ...extra
-  })
+function client(server: RawServer, extra: Partial<ChatGPTAPIOptions> = {}) {
+  return rawClient(server, { sessionToken: 'pipeline-settle-session-token', accessToken: ACCESS_TOKEN, ...extra })
 }
 
 describe.each(['v1', '2023'] as const)('abort on the last event (%s shape)', (shape) => {

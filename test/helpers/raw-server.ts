@@ -9,6 +9,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { afterEach } from 'vitest'
 
+import { ChatGPTAPI, type ChatGPTAPIOptions } from '../../src/index.js'
+
 export type RawHandler = (req: IncomingMessage, res: ServerResponse, body: string) => void | Promise<void>
 
 export type RawServer = {
@@ -197,4 +199,20 @@ export async function valueWithin<T>(promise: Promise<T>, ms = 3_000): Promise<T
   const outcome = await settleWithin(promise, ms)
   if (!outcome.ok) throw outcome.error
   return outcome.value
+}
+
+/**
+ * A client of `server` that never retries (so requests can be counted), with `options` on top:
+ * the credentials, and anything a test needs.
+ */
+export function rawClient(
+  server: { apiBaseUrl: string; backendApiBaseUrl: string },
+  options: Partial<ChatGPTAPIOptions> & { sessionToken: string }
+): ChatGPTAPI {
+  return new ChatGPTAPI({
+    apiBaseUrl: server.apiBaseUrl,
+    backendApiBaseUrl: server.backendApiBaseUrl,
+    maxRetries: 0,
+    ...options
+  })
 }
