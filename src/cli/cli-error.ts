@@ -3,6 +3,7 @@
  * stderr: what went wrong and what to do about it, never a token.
  */
 import { ChatGPTError } from '../index.js'
+import { Secrets } from '../internal/secrets.js'
 import { LockTimeoutError } from './file-lock.js'
 
 /** Exit codes: 0 ok, 1 failure, 2 usage, 130 interrupted (128 + SIGINT). */
@@ -92,11 +93,9 @@ function oneLine(text: string): string {
   return text.replace(/\s*[\r\n]+\s*/g, ' ').trim()
 }
 
-/** Replaces every secret in `text` (tokens are long; short values are not secrets worth hiding). */
+/** Replaces every secret in `text`, by the library's one rule (see `internal/secrets.ts`). */
 export function redact(text: string, secrets: (string | undefined)[]): string {
-  let result = text
-  for (const secret of secrets) {
-    if (secret && secret.length >= 8) result = result.split(secret).join('[redacted]')
-  }
-  return result
+  const known = new Secrets()
+  for (const secret of secrets) known.add(secret)
+  return known.redact(text)
 }

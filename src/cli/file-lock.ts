@@ -12,6 +12,8 @@ import { hostname } from 'node:os'
 import { mkdir, open, readFile, stat, unlink, utimes } from 'node:fs/promises'
 import { dirname } from 'node:path'
 
+import { sleep } from '../internal/sleep.js'
+
 export type LockOptions = {
   /** A lock not refreshed for this long is stale. */
   staleMs: number
@@ -128,18 +130,4 @@ function isRunning(pid: number): boolean {
     // EPERM: it runs, under another user.
     return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    const onAbort = () => {
-      clearTimeout(timer)
-      reject(signal!.reason)
-    }
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
 }
