@@ -74,6 +74,8 @@ const SAMPLES = [
   // what follows, entities and tags cut off, styled quotes and headings
   '*a [b* c](u) ***x** y* `a``b` <http://x> <b>t</b> &amp &copy; [ref][1] ![alt *e*](i.png "t") a\\\\',
   '> quoted *em* and `code` then **bold `in` it**\n## head `code` and [link](http://h)\n- **a** *b',
+  // block structure read as the library reads it: closing heading sequences
+  '# T ##\n## C# ##  \n### a # b #\n#### \\#\n# ##\n##### x#\n## y ## z',
   '__a_b__ _c_d_ x**y**z **a *b** c* [a](<b c>) [x](y\\)z) \\*e\\* ~~s *t*~~ ~~u~ &#x41;&#0;'
 ]
 
@@ -217,6 +219,20 @@ describe('terminal markdown', () => {
       // Sanitizing or scanning the whole line on every update reads ~line²/10 = 3.6·10⁹ characters.
       expect(stream.charactersScanned).toBeLessThanOrEqual(20 * line.length)
     }
+  })
+})
+
+describe('terminal blocks read as markdownToText reads them', () => {
+  it("drops an ATX heading's closing `#` run, but not a `#` that ends a word", () => {
+    const shown = (text: string) => stripAnsi(renderMarkdown(text, { color: true }))
+    expect(shown('## Sub ##')).toBe('Sub')
+    expect(shown('# T #   ')).toBe('T')
+    expect(shown('# C#')).toBe('C#')
+    expect(shown('# C# #')).toBe('C#')
+    expect(shown('# a ## b')).toBe('a ## b')
+    expect(shown('# ##')).toBe('')
+    // Without colour the heading stays as written.
+    expect(renderMarkdown('## Sub ##', { color: false })).toBe('## Sub ##')
   })
 })
 

@@ -30,6 +30,7 @@
 import { ansi, noStyle } from './ansi.js'
 import { inlineSpans } from '../internal/markdown/inline-spans.js'
 import { paintSpans } from './paint-spans.js'
+import { headingEnd } from './block-lines.js'
 import { StyledLine } from './styled-line.js'
 import { TerminalTable } from './terminal-table.js'
 
@@ -41,7 +42,8 @@ export type RenderOptions = {
 }
 
 type Kind =
-  | { type: 'text'; prefix: string; style?: (text: string) => string }
+  /** `heading`: an ATX heading, whose closing `#` run is not content (colour only; see `headingEnd`). */
+  | { type: 'text'; prefix: string; style?: (text: string) => string; heading?: boolean }
   | { type: 'code' }
   | { type: 'whole' }
   /** A table row: the table prints it, with its newline, once the table's widths are known. */
@@ -202,7 +204,8 @@ export class MarkdownStream {
     } else if (kind.type === 'text') {
       if (this.color) {
         // The line style goes on each styled piece, so pieces printed apart look the same.
-        out += this.styled.next(line, this.cursor, complete, kind.style)
+        const content = kind.heading ? line.slice(0, headingEnd(line, this.cursor)) : line
+        out += this.styled.next(content, this.cursor, complete, kind.style)
       } else {
         out += line.slice(this.cursor)
         this.cursor = line.length
@@ -232,8 +235,8 @@ export class MarkdownStream {
     const indent = /^[ \t]*/.exec(line)![0]
     const rest = line.slice(indent.length)
     const shownIndent = indent.replace(/\t/g, '    ')
-    const text = (prefix: string, contentStart: number, style?: (t: string) => string): Classified => ({
-      kind: { type: 'text', prefix, style },
+    const text = (prefix: string, contentStart: number, style?: (t: string) => string, heading?: boolean): Classified => ({
+      kind: { type: 'text', prefix, style, heading },
       contentStart
     })
     if (rest === '') return complete ? text(shownIndent, line.length) : HOLD
@@ -248,7 +251,7 @@ export class MarkdownStream {
       const style =
         level === 1 ? (t: string) => s.bold(s.underline(s.magenta(t))) : (t: string) => s.bold(s.magenta(t))
       const marks = this.color ? '' : heading[1] + ' '
-      return text(shownIndent + marks, indent.length + heading[0].length, style)
+      return text(shownIndent + marks, indent.length + heading[0].length, style, this.color)
     }
 
     if (first === '`' || first === '~') {

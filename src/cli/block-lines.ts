@@ -1,0 +1,30 @@
+/**
+ * Pure tests on one source line for the terminal renderer's block structure: each reads the line
+ * as `markdownToText` reads it (see `src/internal/markdown/blocks.ts`), so the renderer shows the
+ * same words. Each also works on a line still growing, as the renderer's streaming needs.
+ */
+
+/**
+ * Where an ATX heading's content ends: before trailing spaces and a closing `#` run (one that
+ * follows a space, or is all there is: `# C#` keeps its `#`), as `markdownToText` reads it. Used on
+ * a growing line too: what it cuts off could only ever be cut off or followed by more text, so each
+ * update's content is a start of the next one's and nothing printed is taken back.
+ */
+export function headingEnd(line: string, contentStart: number): number {
+  let end = trimEnd(line, contentStart, line.length)
+  let hashes = end
+  while (hashes > contentStart && line.charCodeAt(hashes - 1) === 35 /* # */) hashes--
+  if (hashes < end && (hashes === contentStart || isSpaceOrTab(line.charCodeAt(hashes - 1)))) {
+    end = trimEnd(line, contentStart, hashes)
+  }
+  return end
+}
+
+function trimEnd(line: string, from: number, end: number): number {
+  while (end > from && isSpaceOrTab(line.charCodeAt(end - 1))) end--
+  return end
+}
+
+function isSpaceOrTab(c: number): boolean {
+  return c === 32 || c === 9
+}
