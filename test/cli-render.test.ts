@@ -76,6 +76,8 @@ const SAMPLES = [
   '> quoted *em* and `code` then **bold `in` it**\n## head `code` and [link](http://h)\n- **a** *b',
   // block structure read as the library reads it: closing heading sequences
   '# T ##\n## C# ##  \n### a # b #\n#### \\#\n# ##\n##### x#\n## y ## z',
+  // rules with spaces between their marks, and bullets that only start like one
+  '- - -\n* * *\n_ _ _\n-\t-\t-\n- -\n* * x\n- - - x\n---\n+ + +',
   '__a_b__ _c_d_ x**y**z **a *b** c* [a](<b c>) [x](y\\)z) \\*e\\* ~~s *t*~~ ~~u~ &#x41;&#0;'
 ]
 
@@ -233,6 +235,14 @@ describe('terminal blocks read as markdownToText reads them', () => {
     expect(shown('# ##')).toBe('')
     // Without colour the heading stays as written.
     expect(renderMarkdown('## Sub ##', { color: false })).toBe('## Sub ##')
+  })
+
+  it('reads `- - -`, `* * *` and `_ _ _` as rules, not bullets', () => {
+    for (const rule of ['- - -', '* * *', '_ _ _', '-  -\t- -', '***', '___']) {
+      expect(renderMarkdown(rule, { color: false, width: 10 })).toBe('─'.repeat(10))
+    }
+    // Two marks, or anything else on the line: a bullet.
+    expect(renderMarkdown('- -\n* * x\n+ + +', { color: false })).toBe('• -\n• * x\n• + +')
   })
 })
 

@@ -20,6 +20,16 @@ export function headingEnd(line: string, contentStart: number): number {
   return end
 }
 
+/** Three or more of one of `*`, `-`, `_`, with spaces or tabs between: a rule. */
+export function isThematicBreak(rest: string): boolean {
+  return isThematicBreakStart(rest) && rest.replace(/[ \t]/g, '').length >= 3
+}
+
+/** One of `*`, `-`, `_` repeated, with spaces or tabs between: a rule so far, or the start of one. */
+export function isThematicBreakStart(rest: string): boolean {
+  return /^([-*_])(?:[ \t]*\1)*[ \t]*$/.test(rest)
+}
+
 function trimEnd(line: string, from: number, end: number): number {
   while (end > from && isSpaceOrTab(line.charCodeAt(end - 1))) end--
   return end

@@ -30,7 +30,7 @@
 import { ansi, noStyle } from './ansi.js'
 import { inlineSpans } from '../internal/markdown/inline-spans.js'
 import { paintSpans } from './paint-spans.js'
-import { headingEnd } from './block-lines.js'
+import { headingEnd, isThematicBreak, isThematicBreakStart } from './block-lines.js'
 import { StyledLine } from './styled-line.js'
 import { TerminalTable } from './terminal-table.js'
 
@@ -270,6 +270,11 @@ export class MarkdownStream {
 
     if (first === '-' || first === '*' || first === '_' || first === '+') {
       if (rest.length === 1 && !complete) return HOLD
+      // A rule before a bullet: `- - -` is a rule, so `- -` waits for the rest of its line.
+      if (first !== '+' && isThematicBreakStart(rest)) {
+        if (!complete) return HOLD
+        if (isThematicBreak(rest)) return this.whole(() => s.dim('─'.repeat(this.width)))
+      }
       const second = rest[1]
       if (first !== '_' && second === ' ') {
         const content = rest.slice(2)
@@ -282,10 +287,6 @@ export class MarkdownStream {
           return text(`${shownIndent}${bullet} ${box} `, indent.length + 2 + task[0].length)
         }
         return text(`${shownIndent}${bullet} `, indent.length + 2)
-      }
-      if (/^([-*_])( *\1)* *$/.test(rest)) {
-        if (!complete) return HOLD
-        if (rest.replace(/ /g, '').length >= 3) return this.whole(() => s.dim('─'.repeat(this.width)))
       }
       return text(shownIndent, indent.length)
     }
