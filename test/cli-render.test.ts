@@ -78,6 +78,8 @@ const SAMPLES = [
   '# T ##\n## C# ##  \n### a # b #\n#### \\#\n# ##\n##### x#\n## y ## z',
   // rules with spaces between their marks, and bullets that only start like one
   '- - -\n* * *\n_ _ _\n-\t-\t-\n- -\n* * x\n- - - x\n---\n+ + +',
+  // quotes in quotes, markers spaced out, and content that only starts with spaces
+  '> one\n> > two\n>> three\n>  > four\n>     > code-ish\n>\n> >\n>   five *em*\n> \t> six',
   '__a_b__ _c_d_ x**y**z **a *b** c* [a](<b c>) [x](y\\)z) \\*e\\* ~~s *t*~~ ~~u~ &#x41;&#0;'
 ]
 
@@ -243,6 +245,14 @@ describe('terminal blocks read as markdownToText reads them', () => {
     }
     // Two marks, or anything else on the line: a bullet.
     expect(renderMarkdown('- -\n* * x\n+ + +', { color: false })).toBe('• -\n• * x\n• + +')
+  })
+
+  it('reads every `>` of a line: a quote in a quote gets a bar for each', () => {
+    expect(renderMarkdown('> one\n> > two\n>>three\n>  > four\n>\n> >', { color: false })).toBe(
+      '│ one\n│ │ two\n│ │ three\n│ │ four\n│ \n│ │ '
+    )
+    // A `>` after four spaces is content, not a marker.
+    expect(renderMarkdown('>     > x', { color: false })).toBe('│     > x')
   })
 })
 

@@ -30,6 +30,24 @@ export function isThematicBreakStart(rest: string): boolean {
   return /^([-*_])(?:[ \t]*\1)*[ \t]*$/.test(rest)
 }
 
+/**
+ * The blockquote markers a line starts with: each `>` with up to three spaces before it and one
+ * space or tab after it. Returns how many, and where the quoted content starts.
+ */
+export function quoteMarkers(line: string): { depth: number; end: number } {
+  let end = 0
+  let depth = 0
+  for (;;) {
+    let p = end
+    while (p < line.length && p - end < 4 && isSpaceOrTab(line.charCodeAt(p))) p++
+    if (p - end >= 4 || line.charCodeAt(p) !== 62 /* > */) break
+    end = p + 1
+    if (isSpaceOrTab(line.charCodeAt(end))) end++
+    depth++
+  }
+  return { depth, end }
+}
+
 function trimEnd(line: string, from: number, end: number): number {
   while (end > from && isSpaceOrTab(line.charCodeAt(end - 1))) end--
   return end

@@ -30,7 +30,7 @@
 import { ansi, noStyle } from './ansi.js'
 import { inlineSpans } from '../internal/markdown/inline-spans.js'
 import { paintSpans } from './paint-spans.js'
-import { headingEnd, isThematicBreak, isThematicBreakStart } from './block-lines.js'
+import { headingEnd, isThematicBreak, isThematicBreakStart, quoteMarkers } from './block-lines.js'
 import { StyledLine } from './styled-line.js'
 import { TerminalTable } from './terminal-table.js'
 
@@ -297,9 +297,10 @@ export class MarkdownStream {
     }
 
     if (first === '>') {
-      const marker = /^> ?/.exec(rest)![0]
-      if (!complete && marker === rest) return HOLD
-      return text(shownIndent + s.dim('│ '), indent.length + marker.length, (t) => s.italic(t))
+      const quote = quoteMarkers(rest)
+      // Until the content starts, another `>` may come: `> >` is a quote in a quote.
+      if (!complete && /^[ \t]*$/.test(rest.slice(quote.end))) return HOLD
+      return text(shownIndent + s.dim('│ ').repeat(quote.depth), indent.length + quote.end, (t) => s.italic(t))
     }
 
     if (first >= '0' && first <= '9') {
