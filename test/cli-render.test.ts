@@ -80,6 +80,8 @@ const SAMPLES = [
   '- - -\n* * *\n_ _ _\n-\t-\t-\n- -\n* * x\n- - - x\n---\n+ + +',
   // quotes in quotes, markers spaced out, and content that only starts with spaces
   '> one\n> > two\n>> three\n>  > four\n>     > code-ish\n>\n> >\n>   five *em*\n> \t> six',
+  // link definitions, lines that only start like one, and one that continues a paragraph
+  'Text\n\n[a]: https://x.com\n[b]: <y> "t"\n[c]:\n[d] x\n[e](u) f\n[]: u\n[[x]]: u\n[f]: u "open\npara\n[g]: u\n\n[h]: u',
   '__a_b__ _c_d_ x**y**z **a *b** c* [a](<b c>) [x](y\\)z) \\*e\\* ~~s *t*~~ ~~u~ &#x41;&#0;'
 ]
 
@@ -253,6 +255,14 @@ describe('terminal blocks read as markdownToText reads them', () => {
     )
     // A `>` after four spaces is content, not a marker.
     expect(renderMarkdown('>     > x', { color: false })).toBe('│     > x')
+  })
+
+  it('prints nothing for a link definition, not even its line, unless it continues a paragraph', () => {
+    expect(renderMarkdown('Text\n\n[a]: https://x.com\n[b]: <y> "t"\nafter', { color: false })).toBe('Text\n\nafter')
+    expect(renderMarkdown('# H\n[a]: /u', { color: false })).toBe('# H\n')
+    // After paragraph text it is text; so is what only starts like a definition.
+    expect(renderMarkdown('para\n[a]: /u', { color: false })).toBe('para\n[a]: /u')
+    expect(renderMarkdown('[a] x\n\n[]: /u\n\n[a]: /u "open', { color: false })).toBe('[a] x\n\n[]: /u\n\n[a]: /u "open')
   })
 })
 

@@ -3,6 +3,7 @@
  * as `markdownToText` reads it (see `src/internal/markdown/blocks.ts`), so the renderer shows the
  * same words. Each also works on a line still growing, as the renderer's streaming needs.
  */
+import { parseDefinition } from '../internal/markdown/link-definitions.js'
 
 /**
  * Where an ATX heading's content ends: before trailing spaces and a closing `#` run (one that
@@ -46,6 +47,33 @@ export function quoteMarkers(line: string): { depth: number; end: number } {
     depth++
   }
   return { depth, end }
+}
+
+/**
+ * A whole line that is a link definition, `[label]: destination "title"`: `markdownToText` drops
+ * it. (A definition whose destination or title is on the next line is not recognised here.)
+ */
+export function isDefinition(line: string): boolean {
+  const definition = parseDefinition(line, 0)
+  return definition !== undefined && !definition.needsDestination
+}
+
+/**
+ * Whether a line still growing may turn out a link definition: its label has not failed yet (no
+ * `[` in it, at most 999 characters, not blank, and `]` followed by `:`). Past the `:` anything may
+ * follow, so such a line waits for its end; prose rarely starts `[x]:`.
+ */
+export function mayBeDefinition(line: string): boolean {
+  let i = 1
+  for (; i < line.length; i++) {
+    const c = line.charCodeAt(i)
+    if (c === 93 /* ] */) break
+    if (c === 91 /* [ */ || i > 999) return false
+    if (c === 92 /* \ */) i++
+  }
+  if (i >= line.length) return true
+  if (line.slice(1, i).trim() === '') return false
+  return i + 1 === line.length || line.charCodeAt(i + 1) === 58 /* : */
 }
 
 function trimEnd(line: string, from: number, end: number): number {

@@ -16,8 +16,9 @@
  * Inline styling comes from that tokenizer, the one `markdownToText` uses, so the terminal styles
  * exactly what the text conversion keeps as text (CommonMark's emphasis, links, code spans,
  * escapes, entities, autolinks; HTML tags dropped). So plain words stream token by token, and a
- * styled span appears when it closes. One source line is one output line; a line is read on its
- * own (emphasis does not span lines).
+ * styled span appears when it closes. One source line is one output line (but a link definition,
+ * which `markdownToText` drops, prints nothing); a line is read on its own (emphasis does not span
+ * lines). Block structure follows the library's reading where `block-lines.ts` has a helper.
  *
  * What it renders: headings (bold, coloured; `#` kept without colour), emphasis, strikethrough,
  * inline code, links (text, then the address dimmed), bullets (`•`, `◦`, `▪` by depth), task
@@ -30,7 +31,7 @@
 import { ansi, noStyle } from './ansi.js'
 import { inlineSpans } from '../internal/markdown/inline-spans.js'
 import { paintSpans } from './paint-spans.js'
-import { headingEnd, isThematicBreak, isThematicBreakStart, quoteMarkers } from './block-lines.js'
+import { headingEnd, isDefinition, isThematicBreak, isThematicBreakStart, mayBeDefinition, quoteMarkers } from './block-lines.js'
 import { StyledLine } from './styled-line.js'
 import { TerminalTable } from './terminal-table.js'
 
@@ -48,6 +49,8 @@ type Kind =
   | { type: 'whole' }
   /** A table row: the table prints it, with its newline, once the table's widths are known. */
   | { type: 'table' }
+  /** A line that prints nothing, not even its newline: a link definition. */
+  | { type: 'none' }
 
 /** A line whose kind is not known yet. */
 const HOLD = undefined
@@ -89,6 +92,12 @@ export class MarkdownStream {
   private checkedTo = 0
   private sanitized: string | undefined
   private scanned = 0
+  /**
+   * The line before was paragraph text (so a `[label]: url` line continues it, and is no link
+   * definition), and whether the current line is.
+   */
+  private afterParagraph = false
+  private paragraphLine = false
   /** The open code fence: its character and length. */
   private fence: { char: string; length: number } | undefined
   /** The table being read, held until it ends (see `terminal-table.ts`). */
@@ -121,7 +130,7 @@ export class MarkdownStream {
       const complete = newline !== -1
       out += this.advance(this.currentLine(complete ? newline : this.length), complete)
       if (!complete) return out
-      if (this.kind?.type !== 'table') out += '\n'
+      if (this.kind?.type !== 'table' && this.kind?.type !== 'none') out += '\n'
       this.nextLine(newline + 1)
     }
   }
@@ -175,6 +184,8 @@ export class MarkdownStream {
     this.lineStart = start
     this.checkedTo = start
     this.sanitized = undefined
+    this.afterParagraph = this.paragraphLine
+    this.paragraphLine = false
     this.kind = undefined
     this.cursor = 0
     this.styled.reset()
@@ -190,6 +201,8 @@ export class MarkdownStream {
       if (kind.kind.type !== 'table') out += this.table.flush(true)
       this.kind = kind.kind
       this.cursor = kind.contentStart
+      // A blank line is classified only once complete, so content here is blank only if the line is.
+      this.paragraphLine = kind.kind.type === 'text' && !kind.kind.heading && line.length > kind.contentStart
       if (kind.render) {
         this.cursor = line.length
         return out + kind.render()
@@ -251,7 +264,7 @@ export class MarkdownStream {
       const style =
         level === 1 ? (t: string) => s.bold(s.underline(s.magenta(t))) : (t: string) => s.bold(s.magenta(t))
       const marks = this.color ? '' : heading[1] + ' '
-      return text(shownIndent + marks, indent.length + heading[0].length, style, this.color)
+      return text(shownIndent + marks, indent.length + heading[0].length, style, true)
     }
 
     if (first === '`' || first === '~') {
@@ -309,6 +322,12 @@ export class MarkdownStream {
       if (item && !complete && item[0] === rest) return HOLD
       if (item) return text(`${shownIndent}${s.bold(item[1])} `, indent.length + item[0].length)
       return text(shownIndent, indent.length)
+    }
+
+    if (first === '[' && !this.afterParagraph && shownIndent.length < 4) {
+      // A link definition prints nothing; until its line ends, a line that may be one waits.
+      if (!complete && mayBeDefinition(rest)) return HOLD
+      if (complete && isDefinition(rest)) return { kind: { type: 'none' }, contentStart: 0, render: () => '' }
     }
 
     if (TerminalTable.isRow(rest)) {
