@@ -82,6 +82,8 @@ const SAMPLES = [
   '> one\n> > two\n>> three\n>  > four\n>     > code-ish\n>\n> >\n>   five *em*\n> \t> six',
   // link definitions, lines that only start like one, and one that continues a paragraph
   'Text\n\n[a]: https://x.com\n[b]: <y> "t"\n[c]:\n[d] x\n[e](u) f\n[]: u\n[[x]]: u\n[f]: u "open\npara\n[g]: u\n\n[h]: u',
+  // indented code after a blank line or a heading, with tabs; indented lines in lists and paragraphs
+  'Text:\n\n    # not a heading\n      deeper\n\n\tmore\nAfter\n- item\n\n    continued\n\n10.  x\n\n    code\n# H\n  \tcode\npara\n    not code',
   '__a_b__ _c_d_ x**y**z **a *b** c* [a](<b c>) [x](y\\)z) \\*e\\* ~~s *t*~~ ~~u~ &#x41;&#0;'
 ]
 
@@ -263,6 +265,17 @@ describe('terminal blocks read as markdownToText reads them', () => {
     // After paragraph text it is text; so is what only starts like a definition.
     expect(renderMarkdown('para\n[a]: /u', { color: false })).toBe('para\n[a]: /u')
     expect(renderMarkdown('[a] x\n\n[]: /u\n\n[a]: /u "open', { color: false })).toBe('[a] x\n\n[]: /u\n\n[a]: /u "open')
+  })
+
+  it('reads lines four columns in as code after a blank line, but not in a paragraph or a list item', () => {
+    expect(renderMarkdown('Text:\n\n    # not a heading\n      deeper\n\n\tmore\nAfter', { color: false })).toBe(
+      'Text:\n\n│ # not a heading\n│   deeper\n\n│ more\nAfter'
+    )
+    expect(renderMarkdown('# H\n    code', { color: false })).toBe('# H\n│ code')
+    expect(renderMarkdown('para\n    not code', { color: false })).toBe('para\n    not code')
+    expect(renderMarkdown('- item\n\n    continued', { color: false })).toBe('• item\n\n    continued')
+    // A line left of the item's content ends the list; then indented lines are code again.
+    expect(renderMarkdown('- a\n\nb\n\n    code', { color: false })).toBe('• a\n\nb\n\n│ code')
   })
 })
 

@@ -76,6 +76,40 @@ export function mayBeDefinition(line: string): boolean {
   return i + 1 === line.length || line.charCodeAt(i + 1) === 58 /* : */
 }
 
+/** The columns a line's leading spaces and tabs take (a tab goes to the next multiple of four). */
+export function indentColumns(indent: string): number {
+  let columns = 0
+  for (let i = 0; i < indent.length; i++) columns = indent.charCodeAt(i) === 9 ? columns + 4 - (columns % 4) : columns + 1
+  return columns
+}
+
+/**
+ * Where a line is once `columns` columns of its indentation are passed (a multiple of four, so a
+ * tab never straddles it).
+ */
+export function columnEnd(line: string, columns: number): number {
+  let seen = 0
+  let i = 0
+  while (seen < columns && i < line.length) {
+    seen = line.charCodeAt(i) === 9 ? seen + 4 - (seen % 4) : seen + 1
+    i++
+  }
+  return i
+}
+
+/**
+ * A list item's content column, or -1 if the line (from its marker, `columns` in) is no item:
+ * after the marker's spaces, or one column after the marker when there are none or more than
+ * four (the item then starts with indented code), as `markdownToText` reads it.
+ */
+export function listItemIndent(rest: string, columns: number): number {
+  const item = /^([-*+]|\d{1,9}[.)])( *)(?=[^ ]|$)/.exec(rest)
+  if (!item || (item[2] === '' && item[0].length < rest.length)) return -1
+  const marker = columns + item[1].length
+  const gap = item[2].length
+  return item[0].length === rest.length || gap > 4 ? marker + 1 : marker + gap
+}
+
 function trimEnd(line: string, from: number, end: number): number {
   while (end > from && isSpaceOrTab(line.charCodeAt(end - 1))) end--
   return end

@@ -23,7 +23,8 @@
  * What it renders: headings (bold, coloured; `#` kept without colour), emphasis, strikethrough,
  * inline code, links (text, then the address dimmed), bullets (`•`, `◦`, `▪` by depth), task
  * boxes, numbered items, quotes (`│`), rules, tables (aligned columns, header bold), and code blocks set apart
- * by a frame (`┌─ lang`, `│ `, `└─`) with their content verbatim. Without colour only the block
+ * by a frame (`┌─ lang`, `│ `, `└─`) with their content verbatim (indented code: its lines
+ * marked `│ `, without a frame). Without colour only the block
  * structure changes (bullets, frames, rules); inline markup stays as written, which is how plain
  * markdown is meant to be read. Control characters from the text (escape sequences a reply could
  * carry) are dropped, so a reply cannot drive the terminal.
@@ -31,7 +32,17 @@
 import { ansi, noStyle } from './ansi.js'
 import { inlineSpans } from '../internal/markdown/inline-spans.js'
 import { paintSpans } from './paint-spans.js'
-import { headingEnd, isDefinition, isThematicBreak, isThematicBreakStart, mayBeDefinition, quoteMarkers } from './block-lines.js'
+import {
+  columnEnd,
+  headingEnd,
+  indentColumns,
+  isDefinition,
+  isThematicBreak,
+  isThematicBreakStart,
+  listItemIndent,
+  mayBeDefinition,
+  quoteMarkers
+} from './block-lines.js'
 import { StyledLine } from './styled-line.js'
 import { TerminalTable } from './terminal-table.js'
 
@@ -45,7 +56,8 @@ export type RenderOptions = {
 type Kind =
   /** `heading`: an ATX heading, whose closing `#` run is not content (colour only; see `headingEnd`). */
   | { type: 'text'; prefix: string; style?: (text: string) => string; heading?: boolean }
-  | { type: 'code' }
+  /** A code line: in a fenced block, or `indented` (four columns in, after a blank line). */
+  | { type: 'code'; indented?: boolean }
   | { type: 'whole' }
   /** A table row: the table prints it, with its newline, once the table's widths are known. */
   | { type: 'table' }
@@ -98,6 +110,15 @@ export class MarkdownStream {
    */
   private afterParagraph = false
   private paragraphLine = false
+  /**
+   * For indented code: the line before was blank; the content column of the list item the text
+   * is in (-1 outside lists, where indented lines are not code); an indented code block is open;
+   * the current line is inside a fenced block (and so changes none of these).
+   */
+  private afterBlank = true
+  private listIndent = -1
+  private indentedCode = false
+  private lineInFence = false
   /** The open code fence: its character and length. */
   private fence: { char: string; length: number } | undefined
   /** The table being read, held until it ends (see `terminal-table.ts`). */
@@ -128,8 +149,10 @@ export class MarkdownStream {
       // Only what was added can hold the line's end: the line before it was searched already.
       const newline = this.indexOfNewline(Math.max(this.lineStart, this.checkedTo))
       const complete = newline !== -1
-      out += this.advance(this.currentLine(complete ? newline : this.length), complete)
+      const line = this.currentLine(complete ? newline : this.length)
+      out += this.advance(line, complete)
       if (!complete) return out
+      this.noteLine(line)
       if (this.kind?.type !== 'table' && this.kind?.type !== 'none') out += '\n'
       this.nextLine(newline + 1)
     }
@@ -195,6 +218,7 @@ export class MarkdownStream {
   private advance(line: string, complete: boolean): string {
     let out = ''
     if (!this.kind) {
+      this.lineInFence = this.fence !== undefined
       const kind = this.fence ? this.classifyInFence(line, complete) : this.classify(line, complete)
       if (!kind) return ''
       // A line that is not a table row ends the table before it: now its widths are known.
@@ -227,6 +251,36 @@ export class MarkdownStream {
     return out
   }
 
+  /** What the next line needs to know of this one, now that it is complete (see `listIndent`). */
+  private noteLine(line: string): void {
+    if (this.lineInFence || this.kind === undefined) return
+    const indent = /^[ \t]*/.exec(line)![0]
+    const rest = line.slice(indent.length)
+    if (rest === '') {
+      this.afterBlank = true
+      return
+    }
+    const columns = indentColumns(indent)
+    const indented = this.kind.type === 'code' && this.kind.indented === true
+    const item = indented || isThematicBreak(rest) ? -1 : listItemIndent(rest, columns)
+    if (item >= 0) this.listIndent = item
+    // As markdownToText reads it: a line left of the item's content ends the list, unless it
+    // continues the item's paragraph.
+    else if (columns < this.listIndent && (this.afterBlank || !this.afterParagraph)) this.listIndent = -1
+    this.afterBlank = false
+    this.indentedCode = indented
+  }
+
+  /** Whether a line indented four columns or more is code (see `listIndent`). */
+  private isIndentedCode(columns: number, rest: string): boolean {
+    if (columns < 4) return false
+    if (this.indentedCode) return true
+    if (this.afterParagraph) return false
+    // Left of the item's content, a line ends the list, unless it is an item itself (its marker
+    // may still be arriving: such a line is taken as in the list).
+    return this.listIndent < 0 || (columns < this.listIndent && !/^[-*+0-9]/.test(rest))
+  }
+
   /** The kind of a line inside a code block: a code line, or the closing fence. */
   private classifyInFence(line: string, complete: boolean): Classified | undefined {
     const fence = this.fence!
@@ -254,6 +308,10 @@ export class MarkdownStream {
     })
     if (rest === '') return complete ? text(shownIndent, line.length) : HOLD
     const s = this.s
+    const columns = indentColumns(indent)
+    if (this.isIndentedCode(columns, rest)) {
+      return { kind: { type: 'code', indented: true }, contentStart: columnEnd(line, 4) }
+    }
     const first = rest[0]
 
     if (first === '#') {
