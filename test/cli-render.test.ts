@@ -84,6 +84,10 @@ const SAMPLES = [
   'Text\n\n[a]: https://x.com\n[b]: <y> "t"\n[c]:\n[d] x\n[e](u) f\n[]: u\n[[x]]: u\n[f]: u "open\npara\n[g]: u\n\n[h]: u',
   // indented code after a blank line or a heading, with tabs; indented lines in lists and paragraphs
   'Text:\n\n    # not a heading\n      deeper\n\n\tmore\nAfter\n- item\n\n    continued\n\n10.  x\n\n    code\n# H\n  \tcode\npara\n    not code',
+  // fences in quotes: closed in the quote, ended by the quote ending, nested, and quoted lines
+  // that only start like one
+  '> ```js\n> **x**\n>\n>  ```\n> after\n> > ~~~\n> > a\n> b\n> ```\n> code\nout\n> `` x\n> ``` a`\n>\tz',
+  '> ```\n\n> x',
   '__a_b__ _c_d_ x**y**z **a *b** c* [a](<b c>) [x](y\\)z) \\*e\\* ~~s *t*~~ ~~u~ &#x41;&#0;'
 ]
 
@@ -276,6 +280,14 @@ describe('terminal blocks read as markdownToText reads them', () => {
     expect(renderMarkdown('- item\n\n    continued', { color: false })).toBe('• item\n\n    continued')
     // A line left of the item's content ends the list; then indented lines are code again.
     expect(renderMarkdown('- a\n\nb\n\n    code', { color: false })).toBe('• a\n\nb\n\n│ code')
+  })
+
+  it('opens code fences inside quotes; the quote ending ends the block', () => {
+    expect(renderMarkdown('> ```js\n> **x**\n> ```\n> after', { color: false })).toBe('│ ┌─ js\n│ │ **x**\n│ └─\n│ after')
+    expect(renderMarkdown('> ```\n> code\nout', { color: false })).toBe('│ ┌─\n│ │ code\nout')
+    expect(renderMarkdown('> > ~~~\n> > a\n> b', { color: false })).toBe('│ │ ┌─\n│ │ │ a\n│ b')
+    // Inside a fence that is not in a quote, `>` is code.
+    expect(renderMarkdown('```\n> x\n```', { color: false })).toBe('┌─\n│ > x\n└─')
   })
 })
 

@@ -33,12 +33,12 @@ export function isThematicBreakStart(rest: string): boolean {
 
 /**
  * The blockquote markers a line starts with: each `>` with up to three spaces before it and one
- * space or tab after it. Returns how many, and where the quoted content starts.
+ * space or tab after it, at most `max` of them. Returns how many, and where what follows starts.
  */
-export function quoteMarkers(line: string): { depth: number; end: number } {
+export function quoteMarkers(line: string, max = Infinity): { depth: number; end: number } {
   let end = 0
   let depth = 0
-  for (;;) {
+  while (depth < max) {
     let p = end
     while (p < line.length && p - end < 4 && isSpaceOrTab(line.charCodeAt(p))) p++
     if (p - end >= 4 || line.charCodeAt(p) !== 62 /* > */) break

@@ -22,7 +22,7 @@
  *
  * What it renders: headings (bold, coloured; `#` kept without colour), emphasis, strikethrough,
  * inline code, links (text, then the address dimmed), bullets (`•`, `◦`, `▪` by depth), task
- * boxes, numbered items, quotes (`│`), rules, tables (aligned columns, header bold), and code blocks set apart
+ * boxes, numbered items, quotes (a `│` per `>`, code fences in them too), rules, tables (aligned columns, header bold), and code blocks set apart
  * by a frame (`┌─ lang`, `│ `, `└─`) with their content verbatim (indented code: its lines
  * marked `│ `, without a frame). Without colour only the block
  * structure changes (bullets, frames, rules); inline markup stays as written, which is how plain
@@ -56,8 +56,11 @@ export type RenderOptions = {
 type Kind =
   /** `heading`: an ATX heading, whose closing `#` run is not content (colour only; see `headingEnd`). */
   | { type: 'text'; prefix: string; style?: (text: string) => string; heading?: boolean }
-  /** A code line: in a fenced block, or `indented` (four columns in, after a blank line). */
-  | { type: 'code'; indented?: boolean }
+  /**
+   * A code line: in a fenced block (in `quote` quotes), or `indented` (four columns in, after a
+   * blank line).
+   */
+  | { type: 'code'; indented?: boolean; quote?: number }
   | { type: 'whole' }
   /** A table row: the table prints it, with its newline, once the table's widths are known. */
   | { type: 'table' }
@@ -119,8 +122,8 @@ export class MarkdownStream {
   private listIndent = -1
   private indentedCode = false
   private lineInFence = false
-  /** The open code fence: its character and length. */
-  private fence: { char: string; length: number } | undefined
+  /** The open code fence: its character and length, and how many quotes it is in. */
+  private fence: { char: string; length: number; quote: number } | undefined
   /** The table being read, held until it ends (see `terminal-table.ts`). */
   private readonly table: TerminalTable
   private readonly s: typeof ansi
@@ -232,7 +235,7 @@ export class MarkdownStream {
         return out + kind.render()
       }
       if (kind.kind.type === 'text') out += kind.kind.prefix
-      if (kind.kind.type === 'code') out += this.s.dim('│ ')
+      if (kind.kind.type === 'code') out += this.s.dim('│ '.repeat((kind.kind.quote ?? 0) + 1))
     }
     const kind = this.kind
     if (kind.type === 'code') {
@@ -281,20 +284,53 @@ export class MarkdownStream {
     return this.listIndent < 0 || (columns < this.listIndent && !/^[-*+0-9]/.test(rest))
   }
 
-  /** The kind of a line inside a code block: a code line, or the closing fence. */
+  /**
+   * The kind of a line inside a code block: a code line, or the closing fence; in a quote, a line
+   * with fewer `>` ends the block and is read as any other line.
+   */
   private classifyInFence(line: string, complete: boolean): Classified | undefined {
     const fence = this.fence!
-    const closing = new RegExp(`^ {0,3}(\\${fence.char}*)( *)$`).exec(line)
+    let start = 0
+    if (fence.quote > 0) {
+      const quote = quoteMarkers(line, fence.quote)
+      // Until something follows the markers, more of them (or the space after one) may come.
+      if (!complete && quote.end === line.length) return HOLD
+      if (quote.depth < fence.quote) {
+        this.fence = undefined
+        this.lineInFence = false
+        return this.classify(line, complete)
+      }
+      start = quote.end
+    }
+    const closing = new RegExp(`^ {0,3}(\\${fence.char}*)( *)$`).exec(line.slice(start))
     if (closing) {
       if (!complete) return HOLD
       if (closing[1].length >= fence.length) {
         return this.whole(() => {
           this.fence = undefined
-          return this.s.dim('└─')
+          return this.s.dim('│ '.repeat(fence.quote) + '└─')
         })
       }
     }
-    return { kind: { type: 'code' }, contentStart: 0 }
+    return { kind: { type: 'code', quote: fence.quote }, contentStart: start }
+  }
+
+  /**
+   * A code fence opening `content` (what follows `quote` quote markers): its kind, HOLD until its
+   * line ends, or `false` if the line opens none.
+   */
+  private openFence(content: string, complete: boolean, quote: number): Classified | undefined | false {
+    const first = content[0]
+    if (first !== '`' && first !== '~') return false
+    const run = /^(`+|~+)/.exec(content)![0]
+    if (!complete && run === content) return HOLD
+    if (run.length < 3 || (first === '`' && content.slice(run.length).includes('`'))) return false
+    if (!complete) return HOLD
+    return this.whole(() => {
+      this.fence = { char: first, length: run.length, quote }
+      const lang = content.slice(run.length).trim()
+      return this.s.dim('│ '.repeat(quote) + (lang ? `┌─ ${lang}` : '┌─'))
+    })
   }
 
   /** The kind of a line outside code blocks, or HOLD while the start does not tell yet. */
@@ -326,17 +362,8 @@ export class MarkdownStream {
     }
 
     if (first === '`' || first === '~') {
-      const run = /^(`+|~+)/.exec(rest)![0]
-      if (!complete && run === rest) return HOLD
-      if (run.length >= 3 && !(first === '`' && rest.slice(run.length).includes('`'))) {
-        if (!complete) return HOLD
-        return this.whole(() => {
-          this.fence = { char: first, length: run.length }
-          const lang = rest.slice(run.length).trim()
-          return s.dim(lang ? `┌─ ${lang}` : '┌─')
-        })
-      }
-      return text(shownIndent, indent.length)
+      const fence = this.openFence(rest, complete, 0)
+      return fence === false ? text(shownIndent, indent.length) : fence
     }
 
     if (first === '-' || first === '*' || first === '_' || first === '+') {
@@ -371,6 +398,9 @@ export class MarkdownStream {
       const quote = quoteMarkers(rest)
       // Until the content starts, another `>` may come: `> >` is a quote in a quote.
       if (!complete && /^[ \t]*$/.test(rest.slice(quote.end))) return HOLD
+      const inner = /^ {0,3}/.exec(rest.slice(quote.end))![0].length + quote.end
+      const fence = this.openFence(rest.slice(inner), complete, quote.depth)
+      if (fence !== false) return fence
       return text(shownIndent + s.dim('│ ').repeat(quote.depth), indent.length + quote.end, (t) => s.italic(t))
     }
 
