@@ -177,6 +177,25 @@ describe('terminal markdown', () => {
     }
   })
 
+  it('streams exactly what rendering the whole text gives, on random block-heavy texts', () => {
+    // Line starts the renderer decides late: quote markers (nested, spaced), fences in and out of
+    // quotes, indentation (code after a blank line, list content), rules with spaces, heading
+    // closing runs, link definitions and what only starts like one.
+    const pieces = ['\n', '\n\n', '>', '> ', ' ', '    ', '\t', '```', '~~~', '- ', '-', '* ', '_', '#', '# ', ' ##', '[a]: u', '[a', ']', ':', ' "t"', '1. ', '|', 'x', 'y z', '*e*', '`']
+    let state = 11
+    const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
+    for (let round = 0; round < 300; round++) {
+      let text = ''
+      const length = 1 + Math.floor(random() * 30)
+      for (let k = 0; k < length; k++) text += pieces[Math.floor(random() * pieces.length)]
+      for (const color of [true, false]) {
+        const whole = screen(renderMarkdown(text, { color }))
+        const everyChar = Array.from({ length: text.length }, (_, i) => i + 1)
+        expect(screen(streamed(text, color, everyChar)), JSON.stringify(text)).toBe(whole)
+      }
+    }
+  })
+
   it('renders headings, emphasis, lists, quotes, rules and code blocks readably', () => {
     const out = renderMarkdown(SAMPLES[1], { color: true, width: 20 })
     const lines = out.split('\n')

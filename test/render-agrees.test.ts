@@ -17,6 +17,8 @@ import { MARKDOWN_CASES } from './helpers/markdown-cases.js'
  * so the list only shrinks.
  */
 const BLOCK_DIFFERENCES: Record<string, string> = {
+  // Kept on purpose: a prose line streams as it grows, so its start is out before a `|` could make
+  // it a table header; holding every line to its end would stop prose streaming token by token.
   'tables without outer pipes': 'the renderer takes only lines starting with `|` as table rows'
 }
 
