@@ -181,7 +181,7 @@ describe('terminal markdown', () => {
     // Line starts the renderer decides late: quote markers (nested, spaced), fences in and out of
     // quotes, indentation (code after a blank line, list content), rules with spaces, heading
     // closing runs, link definitions and what only starts like one.
-    const pieces = ['\n', '\n\n', '>', '> ', ' ', '    ', '\t', '```', '~~~', '- ', '-', '* ', '_', '#', '# ', ' ##', '[a]: u', '[a', ']', ':', ' "t"', '1. ', '|', 'x', 'y z', '*e*', '`']
+    const pieces = ['\n', '\n\n', '>', '> ', ' ', '    ', '\t', '```', '~~~', '- ', '-', '* ', '_', '#', '# ', ' ##', '[a]: u', '[a', ']', ':', ' "t"', '"', '(t)', '1. ', '|', 'x', 'y z', '*e*', '`']
     let state = 11
     const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
     for (let round = 0; round < 300; round++) {
@@ -288,6 +288,16 @@ describe('terminal blocks read as markdownToText reads them', () => {
     // After paragraph text it is text; so is what only starts like a definition.
     expect(renderMarkdown('para\n[a]: /u', { color: false })).toBe('para\n[a]: /u')
     expect(renderMarkdown('[a] x\n\n[]: /u\n\n[a]: /u "open', { color: false })).toBe('[a] x\n\n[]: /u\n\n[a]: /u "open')
+  })
+
+  it("prints nothing for a definition's title on the line after it, and only there", () => {
+    expect(renderMarkdown('[a]: /u\n  "t"  \nx', { color: false })).toBe('x')
+    // One title only: a second is text.
+    expect(renderMarkdown('[a]: /u\n"t"\n(t)', { color: false })).toBe('(t)')
+    expect(renderMarkdown('[a]: /u\n("t")\nx', { color: false })).toBe('x')
+    expect(renderMarkdown('[a]: /u\n\n"t"', { color: false })).toBe('\n"t"')
+    expect(renderMarkdown('[a]: /u "s"\n"t"', { color: false })).toBe('"t"')
+    expect(renderMarkdown('[a]: /u\n"t" y', { color: false })).toBe('"t" y')
   })
 
   it('reads lines four columns in as code after a blank line, but not in a paragraph or a list item', () => {

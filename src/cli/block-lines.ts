@@ -50,12 +50,29 @@ export function quoteMarkers(line: string, max = Infinity): { depth: number; end
 }
 
 /**
- * A whole line that is a link definition, `[label]: destination "title"`: `markdownToText` drops
- * it. (A definition whose destination or title is on the next line is not recognised here.)
+ * A whole line that is a link definition, `[label]: destination "title"`, which `markdownToText`
+ * drops, or `undefined`; `mayTakeTitle` when the next line may be its title. (A definition whose
+ * destination is on the next line is not recognised here.)
  */
-export function isDefinition(line: string): boolean {
+export function definitionLine(line: string): { mayTakeTitle: boolean } | undefined {
   const definition = parseDefinition(line, 0)
-  return definition !== undefined && !definition.needsDestination
+  return definition === undefined || definition.needsDestination ? undefined : definition
+}
+
+/**
+ * Whether a line still growing, which starts with `"`, `'` or `(`, may turn out a definition's
+ * title: the title is not closed yet, or only spaces follow it.
+ */
+export function mayBeTitleLine(line: string): boolean {
+  const open = line.charCodeAt(0)
+  const close = open === 40 /* ( */ ? 41 : open
+  for (let p = 1; p < line.length; p++) {
+    const c = line.charCodeAt(p)
+    if (c === 92 /* \ */) p++
+    else if (c === close) return /^[ \t]*$/.test(line.slice(p + 1))
+    else if (open === 40 && c === 40) return false
+  }
+  return true
 }
 
 /**

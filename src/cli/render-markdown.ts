@@ -36,13 +36,15 @@ import {
   columnEnd,
   headingEnd,
   indentColumns,
-  isDefinition,
+  definitionLine,
   isThematicBreak,
   isThematicBreakStart,
   listItemIndent,
   mayBeDefinition,
+  mayBeTitleLine,
   quoteMarkers
 } from './block-lines.js'
+import { isTitleLine } from '../internal/markdown/link-definitions.js'
 import { StyledLine } from './styled-line.js'
 import { TerminalTable } from './terminal-table.js'
 
@@ -113,6 +115,9 @@ export class MarkdownStream {
    */
   private afterParagraph = false
   private paragraphLine = false
+  /** The line before was a link definition without a title: this line may be its title. */
+  private mayBeTitle = false
+  private lineTakesTitle = false
   /**
    * For indented code: the line before was blank; the content column of the list item the text
    * is in (-1 outside lists, where indented lines are not code); an indented code block is open;
@@ -212,6 +217,8 @@ export class MarkdownStream {
     this.sanitized = undefined
     this.afterParagraph = this.paragraphLine
     this.paragraphLine = false
+    this.mayBeTitle = this.lineTakesTitle
+    this.lineTakesTitle = false
     this.kind = undefined
     this.cursor = 0
     this.styled.reset()
@@ -344,11 +351,16 @@ export class MarkdownStream {
     })
     if (rest === '') return complete ? text(shownIndent, line.length) : HOLD
     const s = this.s
+    const first = rest[0]
+    if (this.mayBeTitle && '"\'('.includes(first)) {
+      // The title of the definition on the line before, on a line of its own, goes with it.
+      if (!complete && mayBeTitleLine(rest)) return HOLD
+      if (complete && isTitleLine(rest, 0)) return { kind: { type: 'none' }, contentStart: 0, render: () => '' }
+    }
     const columns = indentColumns(indent)
     if (this.isIndentedCode(columns, rest)) {
       return { kind: { type: 'code', indented: true }, contentStart: columnEnd(line, 4) }
     }
-    const first = rest[0]
 
     if (first === '#') {
       const heading = /^(#{1,6})(?: +|$)/.exec(rest)
@@ -415,7 +427,11 @@ export class MarkdownStream {
     if (first === '[' && !this.afterParagraph && shownIndent.length < 4) {
       // A link definition prints nothing; until its line ends, a line that may be one waits.
       if (!complete && mayBeDefinition(rest)) return HOLD
-      if (complete && isDefinition(rest)) return { kind: { type: 'none' }, contentStart: 0, render: () => '' }
+      const definition = complete ? definitionLine(rest) : undefined
+      if (definition) {
+        this.lineTakesTitle = definition.mayTakeTitle
+        return { kind: { type: 'none' }, contentStart: 0, render: () => '' }
+      }
     }
 
     if (TerminalTable.isRow(rest)) {
