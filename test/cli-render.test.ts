@@ -88,6 +88,8 @@ const SAMPLES = [
   // that only start like one
   '> ```js\n> **x**\n>\n>  ```\n> after\n> > ~~~\n> > a\n> b\n> ```\n> code\nout\n> `` x\n> ``` a`\n>\tz',
   '> ```\n\n> x',
+  // a marker of a quoted fence's line that comes after spaces
+  '> > ```\n>  > a\n>   >  b\n> > ```\nb',
   '__a_b__ _c_d_ x**y**z **a *b** c* [a](<b c>) [x](y\\)z) \\*e\\* ~~s *t*~~ ~~u~ &#x41;&#0;'
 ]
 
@@ -315,6 +317,7 @@ describe('terminal blocks read as markdownToText reads them', () => {
     expect(renderMarkdown('> ```js\n> **x**\n> ```\n> after', { color: false })).toBe('│ ┌─ js\n│ │ **x**\n│ └─\n│ after')
     expect(renderMarkdown('> ```\n> code\nout', { color: false })).toBe('│ ┌─\n│ │ code\nout')
     expect(renderMarkdown('> > ~~~\n> > a\n> b', { color: false })).toBe('│ │ ┌─\n│ │ │ a\n│ b')
+    expect(renderMarkdown('> > ```\n>  > a\n> > ```', { color: false })).toBe('│ │ ┌─\n│ │ │ a\n│ │ └─')
     // Inside a fence that is not in a quote, `>` is code.
     expect(renderMarkdown('```\n> x\n```', { color: false })).toBe('┌─\n│ > x\n└─')
   })

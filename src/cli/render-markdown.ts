@@ -300,8 +300,8 @@ export class MarkdownStream {
     let start = 0
     if (fence.quote > 0) {
       const quote = quoteMarkers(line, fence.quote)
-      // Until something follows the markers, more of them (or the space after one) may come.
-      if (!complete && quote.end === line.length) return HOLD
+      // Until something other than spaces follows the markers, more of them may come.
+      if (!complete && /^[ \t]*$/.test(line.slice(quote.end))) return HOLD
       if (quote.depth < fence.quote) {
         this.fence = undefined
         this.lineInFence = false
