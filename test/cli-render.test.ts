@@ -74,6 +74,22 @@ const SAMPLES = [
   // what follows, entities and tags cut off, styled quotes and headings
   '*a [b* c](u) ***x** y* `a``b` <http://x> <b>t</b> &amp &copy; [ref][1] ![alt *e*](i.png "t") a\\\\',
   '> quoted *em* and `code` then **bold `in` it**\n## head `code` and [link](http://h)\n- **a** *b',
+  // block structure read as the library reads it: closing heading sequences
+  '# T ##\n## C# ##  \n### a # b #\n#### \\#\n# ##\n##### x#\n## y ## z',
+  // rules with spaces between their marks, and bullets that only start like one
+  '- - -\n* * *\n_ _ _\n-\t-\t-\n- -\n* * x\n- - - x\n---\n+ + +',
+  // quotes in quotes, markers spaced out, and content that only starts with spaces
+  '> one\n> > two\n>> three\n>  > four\n>     > code-ish\n>\n> >\n>   five *em*\n> \t> six',
+  // link definitions, lines that only start like one, and one that continues a paragraph
+  'Text\n\n[a]: https://x.com\n[b]: <y> "t"\n[c]:\n[d] x\n[e](u) f\n[]: u\n[[x]]: u\n[f]: u "open\npara\n[g]: u\n\n[h]: u',
+  // indented code after a blank line or a heading, with tabs; indented lines in lists and paragraphs
+  'Text:\n\n    # not a heading\n      deeper\n\n\tmore\nAfter\n- item\n\n    continued\n\n10.  x\n\n    code\n# H\n  \tcode\npara\n    not code',
+  // fences in quotes: closed in the quote, ended by the quote ending, nested, and quoted lines
+  // that only start like one
+  '> ```js\n> **x**\n>\n>  ```\n> after\n> > ~~~\n> > a\n> b\n> ```\n> code\nout\n> `` x\n> ``` a`\n>\tz',
+  '> ```\n\n> x',
+  // a marker of a quoted fence's line that comes after spaces
+  '> > ```\n>  > a\n>   >  b\n> > ```\nb',
   '__a_b__ _c_d_ x**y**z **a *b** c* [a](<b c>) [x](y\\)z) \\*e\\* ~~s *t*~~ ~~u~ &#x41;&#0;'
 ]
 
@@ -163,6 +179,25 @@ describe('terminal markdown', () => {
     }
   })
 
+  it('streams exactly what rendering the whole text gives, on random block-heavy texts', () => {
+    // Line starts the renderer decides late: quote markers (nested, spaced), fences in and out of
+    // quotes, indentation (code after a blank line, list content), rules with spaces, heading
+    // closing runs, link definitions and what only starts like one.
+    const pieces = ['\n', '\n\n', '>', '> ', ' ', '    ', '\t', '```', '~~~', '- ', '-', '* ', '_', '#', '# ', ' ##', '[a]: u', '[a', ']', ':', ' "t"', '"', '(t)', '1. ', '|', 'x', 'y z', '*e*', '`']
+    let state = 11
+    const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
+    for (let round = 0; round < 300; round++) {
+      let text = ''
+      const length = 1 + Math.floor(random() * 30)
+      for (let k = 0; k < length; k++) text += pieces[Math.floor(random() * pieces.length)]
+      for (const color of [true, false]) {
+        const whole = screen(renderMarkdown(text, { color }))
+        const everyChar = Array.from({ length: text.length }, (_, i) => i + 1)
+        expect(screen(streamed(text, color, everyChar)), JSON.stringify(text)).toBe(whole)
+      }
+    }
+  })
+
   it('renders headings, emphasis, lists, quotes, rules and code blocks readably', () => {
     const out = renderMarkdown(SAMPLES[1], { color: true, width: 20 })
     const lines = out.split('\n')
@@ -217,6 +252,74 @@ describe('terminal markdown', () => {
       // Sanitizing or scanning the whole line on every update reads ~line²/10 = 3.6·10⁹ characters.
       expect(stream.charactersScanned).toBeLessThanOrEqual(20 * line.length)
     }
+  })
+})
+
+describe('terminal blocks read as markdownToText reads them', () => {
+  it("drops an ATX heading's closing `#` run, but not a `#` that ends a word", () => {
+    const shown = (text: string) => stripAnsi(renderMarkdown(text, { color: true }))
+    expect(shown('## Sub ##')).toBe('Sub')
+    expect(shown('# T #   ')).toBe('T')
+    expect(shown('# C#')).toBe('C#')
+    expect(shown('# C# #')).toBe('C#')
+    expect(shown('# a ## b')).toBe('a ## b')
+    expect(shown('# ##')).toBe('')
+    // Without colour the heading stays as written.
+    expect(renderMarkdown('## Sub ##', { color: false })).toBe('## Sub ##')
+  })
+
+  it('reads `- - -`, `* * *` and `_ _ _` as rules, not bullets', () => {
+    for (const rule of ['- - -', '* * *', '_ _ _', '-  -\t- -', '***', '___']) {
+      expect(renderMarkdown(rule, { color: false, width: 10 })).toBe('─'.repeat(10))
+    }
+    // Two marks, or anything else on the line: a bullet.
+    expect(renderMarkdown('- -\n* * x\n+ + +', { color: false })).toBe('• -\n• * x\n• + +')
+  })
+
+  it('reads every `>` of a line: a quote in a quote gets a bar for each', () => {
+    expect(renderMarkdown('> one\n> > two\n>>three\n>  > four\n>\n> >', { color: false })).toBe(
+      '│ one\n│ │ two\n│ │ three\n│ │ four\n│ \n│ │ '
+    )
+    // A `>` after four spaces is content, not a marker.
+    expect(renderMarkdown('>     > x', { color: false })).toBe('│     > x')
+  })
+
+  it('prints nothing for a link definition, not even its line, unless it continues a paragraph', () => {
+    expect(renderMarkdown('Text\n\n[a]: https://x.com\n[b]: <y> "t"\nafter', { color: false })).toBe('Text\n\nafter')
+    expect(renderMarkdown('# H\n[a]: /u', { color: false })).toBe('# H\n')
+    // After paragraph text it is text; so is what only starts like a definition.
+    expect(renderMarkdown('para\n[a]: /u', { color: false })).toBe('para\n[a]: /u')
+    expect(renderMarkdown('[a] x\n\n[]: /u\n\n[a]: /u "open', { color: false })).toBe('[a] x\n\n[]: /u\n\n[a]: /u "open')
+  })
+
+  it("prints nothing for a definition's title on the line after it, and only there", () => {
+    expect(renderMarkdown('[a]: /u\n  "t"  \nx', { color: false })).toBe('x')
+    // One title only: a second is text.
+    expect(renderMarkdown('[a]: /u\n"t"\n(t)', { color: false })).toBe('(t)')
+    expect(renderMarkdown('[a]: /u\n("t")\nx', { color: false })).toBe('x')
+    expect(renderMarkdown('[a]: /u\n\n"t"', { color: false })).toBe('\n"t"')
+    expect(renderMarkdown('[a]: /u "s"\n"t"', { color: false })).toBe('"t"')
+    expect(renderMarkdown('[a]: /u\n"t" y', { color: false })).toBe('"t" y')
+  })
+
+  it('reads lines four columns in as code after a blank line, but not in a paragraph or a list item', () => {
+    expect(renderMarkdown('Text:\n\n    # not a heading\n      deeper\n\n\tmore\nAfter', { color: false })).toBe(
+      'Text:\n\n│ # not a heading\n│   deeper\n\n│ more\nAfter'
+    )
+    expect(renderMarkdown('# H\n    code', { color: false })).toBe('# H\n│ code')
+    expect(renderMarkdown('para\n    not code', { color: false })).toBe('para\n    not code')
+    expect(renderMarkdown('- item\n\n    continued', { color: false })).toBe('• item\n\n    continued')
+    // A line left of the item's content ends the list; then indented lines are code again.
+    expect(renderMarkdown('- a\n\nb\n\n    code', { color: false })).toBe('• a\n\nb\n\n│ code')
+  })
+
+  it('opens code fences inside quotes; the quote ending ends the block', () => {
+    expect(renderMarkdown('> ```js\n> **x**\n> ```\n> after', { color: false })).toBe('│ ┌─ js\n│ │ **x**\n│ └─\n│ after')
+    expect(renderMarkdown('> ```\n> code\nout', { color: false })).toBe('│ ┌─\n│ │ code\nout')
+    expect(renderMarkdown('> > ~~~\n> > a\n> b', { color: false })).toBe('│ │ ┌─\n│ │ │ a\n│ b')
+    expect(renderMarkdown('> > ```\n>  > a\n> > ```', { color: false })).toBe('│ │ ┌─\n│ │ │ a\n│ │ └─')
+    // Inside a fence that is not in a quote, `>` is code.
+    expect(renderMarkdown('```\n> x\n```', { color: false })).toBe('┌─\n│ > x\n└─')
   })
 })
 

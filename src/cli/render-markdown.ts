@@ -16,13 +16,15 @@
  * Inline styling comes from that tokenizer, the one `markdownToText` uses, so the terminal styles
  * exactly what the text conversion keeps as text (CommonMark's emphasis, links, code spans,
  * escapes, entities, autolinks; HTML tags dropped). So plain words stream token by token, and a
- * styled span appears when it closes. One source line is one output line; a line is read on its
- * own (emphasis does not span lines).
+ * styled span appears when it closes. One source line is one output line (but a link definition,
+ * which `markdownToText` drops, prints nothing); a line is read on its own (emphasis does not span
+ * lines). Block structure follows the library's reading where `block-lines.ts` has a helper.
  *
  * What it renders: headings (bold, coloured; `#` kept without colour), emphasis, strikethrough,
  * inline code, links (text, then the address dimmed), bullets (`•`, `◦`, `▪` by depth), task
- * boxes, numbered items, quotes (`│`), rules, tables (aligned columns, header bold), and code blocks set apart
- * by a frame (`┌─ lang`, `│ `, `└─`) with their content verbatim. Without colour only the block
+ * boxes, numbered items, quotes (a `│` per `>`, code fences in them too), rules, tables (aligned columns, header bold), and code blocks set apart
+ * by a frame (`┌─ lang`, `│ `, `└─`) with their content verbatim (indented code: its lines
+ * marked `│ `, without a frame). Without colour only the block
  * structure changes (bullets, frames, rules); inline markup stays as written, which is how plain
  * markdown is meant to be read. Control characters from the text (escape sequences a reply could
  * carry) are dropped, so a reply cannot drive the terminal.
@@ -30,6 +32,19 @@
 import { ansi, noStyle } from './ansi.js'
 import { inlineSpans } from '../internal/markdown/inline-spans.js'
 import { paintSpans } from './paint-spans.js'
+import {
+  columnEnd,
+  headingEnd,
+  indentColumns,
+  definitionLine,
+  isThematicBreak,
+  isThematicBreakStart,
+  listItemIndent,
+  mayBeDefinition,
+  mayBeTitleLine,
+  quoteMarkers
+} from './block-lines.js'
+import { isTitleLine } from '../internal/markdown/link-definitions.js'
 import { StyledLine } from './styled-line.js'
 import { TerminalTable } from './terminal-table.js'
 
@@ -41,11 +56,18 @@ export type RenderOptions = {
 }
 
 type Kind =
-  | { type: 'text'; prefix: string; style?: (text: string) => string }
-  | { type: 'code' }
+  /** `heading`: an ATX heading, whose closing `#` run is not content (colour only; see `headingEnd`). */
+  | { type: 'text'; prefix: string; style?: (text: string) => string; heading?: boolean }
+  /**
+   * A code line: in a fenced block (in `quote` quotes), or `indented` (four columns in, after a
+   * blank line).
+   */
+  | { type: 'code'; indented?: boolean; quote?: number }
   | { type: 'whole' }
   /** A table row: the table prints it, with its newline, once the table's widths are known. */
   | { type: 'table' }
+  /** A line that prints nothing, not even its newline: a link definition. */
+  | { type: 'none' }
 
 /** A line whose kind is not known yet. */
 const HOLD = undefined
@@ -87,8 +109,26 @@ export class MarkdownStream {
   private checkedTo = 0
   private sanitized: string | undefined
   private scanned = 0
-  /** The open code fence: its character and length. */
-  private fence: { char: string; length: number } | undefined
+  /**
+   * The line before was paragraph text (so a `[label]: url` line continues it, and is no link
+   * definition), and whether the current line is.
+   */
+  private afterParagraph = false
+  private paragraphLine = false
+  /** The line before was a link definition without a title: this line may be its title. */
+  private mayBeTitle = false
+  private lineTakesTitle = false
+  /**
+   * For indented code: the line before was blank; the content column of the list item the text
+   * is in (-1 outside lists, where indented lines are not code); an indented code block is open;
+   * the current line is inside a fenced block (and so changes none of these).
+   */
+  private afterBlank = true
+  private listIndent = -1
+  private indentedCode = false
+  private lineInFence = false
+  /** The open code fence: its character and length, and how many quotes it is in. */
+  private fence: { char: string; length: number; quote: number } | undefined
   /** The table being read, held until it ends (see `terminal-table.ts`). */
   private readonly table: TerminalTable
   private readonly s: typeof ansi
@@ -117,9 +157,11 @@ export class MarkdownStream {
       // Only what was added can hold the line's end: the line before it was searched already.
       const newline = this.indexOfNewline(Math.max(this.lineStart, this.checkedTo))
       const complete = newline !== -1
-      out += this.advance(this.currentLine(complete ? newline : this.length), complete)
+      const line = this.currentLine(complete ? newline : this.length)
+      out += this.advance(line, complete)
       if (!complete) return out
-      if (this.kind?.type !== 'table') out += '\n'
+      this.noteLine(line)
+      if (this.kind?.type !== 'table' && this.kind?.type !== 'none') out += '\n'
       this.nextLine(newline + 1)
     }
   }
@@ -173,6 +215,10 @@ export class MarkdownStream {
     this.lineStart = start
     this.checkedTo = start
     this.sanitized = undefined
+    this.afterParagraph = this.paragraphLine
+    this.paragraphLine = false
+    this.mayBeTitle = this.lineTakesTitle
+    this.lineTakesTitle = false
     this.kind = undefined
     this.cursor = 0
     this.styled.reset()
@@ -182,18 +228,21 @@ export class MarkdownStream {
   private advance(line: string, complete: boolean): string {
     let out = ''
     if (!this.kind) {
+      this.lineInFence = this.fence !== undefined
       const kind = this.fence ? this.classifyInFence(line, complete) : this.classify(line, complete)
       if (!kind) return ''
       // A line that is not a table row ends the table before it: now its widths are known.
       if (kind.kind.type !== 'table') out += this.table.flush(true)
       this.kind = kind.kind
       this.cursor = kind.contentStart
+      // A blank line is classified only once complete, so content here is blank only if the line is.
+      this.paragraphLine = kind.kind.type === 'text' && !kind.kind.heading && line.length > kind.contentStart
       if (kind.render) {
         this.cursor = line.length
         return out + kind.render()
       }
       if (kind.kind.type === 'text') out += kind.kind.prefix
-      if (kind.kind.type === 'code') out += this.s.dim('│ ')
+      if (kind.kind.type === 'code') out += this.s.dim('│ '.repeat((kind.kind.quote ?? 0) + 1))
     }
     const kind = this.kind
     if (kind.type === 'code') {
@@ -202,7 +251,8 @@ export class MarkdownStream {
     } else if (kind.type === 'text') {
       if (this.color) {
         // The line style goes on each styled piece, so pieces printed apart look the same.
-        out += this.styled.next(line, this.cursor, complete, kind.style)
+        const content = kind.heading ? line.slice(0, headingEnd(line, this.cursor)) : line
+        out += this.styled.next(content, this.cursor, complete, kind.style)
       } else {
         out += line.slice(this.cursor)
         this.cursor = line.length
@@ -211,20 +261,83 @@ export class MarkdownStream {
     return out
   }
 
-  /** The kind of a line inside a code block: a code line, or the closing fence. */
+  /** What the next line needs to know of this one, now that it is complete (see `listIndent`). */
+  private noteLine(line: string): void {
+    if (this.lineInFence || this.kind === undefined) return
+    const indent = /^[ \t]*/.exec(line)![0]
+    const rest = line.slice(indent.length)
+    if (rest === '') {
+      this.afterBlank = true
+      return
+    }
+    const columns = indentColumns(indent)
+    const indented = this.kind.type === 'code' && this.kind.indented === true
+    const item = indented || isThematicBreak(rest) ? -1 : listItemIndent(rest, columns)
+    if (item >= 0) this.listIndent = item
+    // As markdownToText reads it: a line left of the item's content ends the list, unless it
+    // continues the item's paragraph.
+    else if (columns < this.listIndent && (this.afterBlank || !this.afterParagraph)) this.listIndent = -1
+    this.afterBlank = false
+    this.indentedCode = indented
+  }
+
+  /** Whether a line indented four columns or more is code (see `listIndent`). */
+  private isIndentedCode(columns: number, rest: string): boolean {
+    if (columns < 4) return false
+    if (this.indentedCode) return true
+    if (this.afterParagraph) return false
+    // Left of the item's content, a line ends the list, unless it is an item itself (its marker
+    // may still be arriving: such a line is taken as in the list).
+    return this.listIndent < 0 || (columns < this.listIndent && !/^[-*+0-9]/.test(rest))
+  }
+
+  /**
+   * The kind of a line inside a code block: a code line, or the closing fence; in a quote, a line
+   * with fewer `>` ends the block and is read as any other line.
+   */
   private classifyInFence(line: string, complete: boolean): Classified | undefined {
     const fence = this.fence!
-    const closing = new RegExp(`^ {0,3}(\\${fence.char}*)( *)$`).exec(line)
+    let start = 0
+    if (fence.quote > 0) {
+      const quote = quoteMarkers(line, fence.quote)
+      // Until something other than spaces follows the markers, more of them may come.
+      if (!complete && /^[ \t]*$/.test(line.slice(quote.end))) return HOLD
+      if (quote.depth < fence.quote) {
+        this.fence = undefined
+        this.lineInFence = false
+        return this.classify(line, complete)
+      }
+      start = quote.end
+    }
+    const closing = new RegExp(`^ {0,3}(\\${fence.char}*)( *)$`).exec(line.slice(start))
     if (closing) {
       if (!complete) return HOLD
       if (closing[1].length >= fence.length) {
         return this.whole(() => {
           this.fence = undefined
-          return this.s.dim('└─')
+          return this.s.dim('│ '.repeat(fence.quote) + '└─')
         })
       }
     }
-    return { kind: { type: 'code' }, contentStart: 0 }
+    return { kind: { type: 'code', quote: fence.quote }, contentStart: start }
+  }
+
+  /**
+   * A code fence opening `content` (what follows `quote` quote markers): its kind, HOLD until its
+   * line ends, or `false` if the line opens none.
+   */
+  private openFence(content: string, complete: boolean, quote: number): Classified | undefined | false {
+    const first = content[0]
+    if (first !== '`' && first !== '~') return false
+    const run = /^(`+|~+)/.exec(content)![0]
+    if (!complete && run === content) return HOLD
+    if (run.length < 3 || (first === '`' && content.slice(run.length).includes('`'))) return false
+    if (!complete) return HOLD
+    return this.whole(() => {
+      this.fence = { char: first, length: run.length, quote }
+      const lang = content.slice(run.length).trim()
+      return this.s.dim('│ '.repeat(quote) + (lang ? `┌─ ${lang}` : '┌─'))
+    })
   }
 
   /** The kind of a line outside code blocks, or HOLD while the start does not tell yet. */
@@ -232,13 +345,22 @@ export class MarkdownStream {
     const indent = /^[ \t]*/.exec(line)![0]
     const rest = line.slice(indent.length)
     const shownIndent = indent.replace(/\t/g, '    ')
-    const text = (prefix: string, contentStart: number, style?: (t: string) => string): Classified => ({
-      kind: { type: 'text', prefix, style },
+    const text = (prefix: string, contentStart: number, style?: (t: string) => string, heading?: boolean): Classified => ({
+      kind: { type: 'text', prefix, style, heading },
       contentStart
     })
     if (rest === '') return complete ? text(shownIndent, line.length) : HOLD
     const s = this.s
     const first = rest[0]
+    if (this.mayBeTitle && '"\'('.includes(first)) {
+      // The title of the definition on the line before, on a line of its own, goes with it.
+      if (!complete && mayBeTitleLine(rest)) return HOLD
+      if (complete && isTitleLine(rest, 0)) return { kind: { type: 'none' }, contentStart: 0, render: () => '' }
+    }
+    const columns = indentColumns(indent)
+    if (this.isIndentedCode(columns, rest)) {
+      return { kind: { type: 'code', indented: true }, contentStart: columnEnd(line, 4) }
+    }
 
     if (first === '#') {
       const heading = /^(#{1,6})(?: +|$)/.exec(rest)
@@ -248,25 +370,21 @@ export class MarkdownStream {
       const style =
         level === 1 ? (t: string) => s.bold(s.underline(s.magenta(t))) : (t: string) => s.bold(s.magenta(t))
       const marks = this.color ? '' : heading[1] + ' '
-      return text(shownIndent + marks, indent.length + heading[0].length, style)
+      return text(shownIndent + marks, indent.length + heading[0].length, style, true)
     }
 
     if (first === '`' || first === '~') {
-      const run = /^(`+|~+)/.exec(rest)![0]
-      if (!complete && run === rest) return HOLD
-      if (run.length >= 3 && !(first === '`' && rest.slice(run.length).includes('`'))) {
-        if (!complete) return HOLD
-        return this.whole(() => {
-          this.fence = { char: first, length: run.length }
-          const lang = rest.slice(run.length).trim()
-          return s.dim(lang ? `┌─ ${lang}` : '┌─')
-        })
-      }
-      return text(shownIndent, indent.length)
+      const fence = this.openFence(rest, complete, 0)
+      return fence === false ? text(shownIndent, indent.length) : fence
     }
 
     if (first === '-' || first === '*' || first === '_' || first === '+') {
       if (rest.length === 1 && !complete) return HOLD
+      // A rule before a bullet: `- - -` is a rule, so `- -` waits for the rest of its line.
+      if (first !== '+' && isThematicBreakStart(rest)) {
+        if (!complete) return HOLD
+        if (isThematicBreak(rest)) return this.whole(() => s.dim('─'.repeat(this.width)))
+      }
       const second = rest[1]
       if (first !== '_' && second === ' ') {
         const content = rest.slice(2)
@@ -280,10 +398,6 @@ export class MarkdownStream {
         }
         return text(`${shownIndent}${bullet} `, indent.length + 2)
       }
-      if (/^([-*_])( *\1)* *$/.test(rest)) {
-        if (!complete) return HOLD
-        if (rest.replace(/ /g, '').length >= 3) return this.whole(() => s.dim('─'.repeat(this.width)))
-      }
       return text(shownIndent, indent.length)
     }
 
@@ -293,9 +407,13 @@ export class MarkdownStream {
     }
 
     if (first === '>') {
-      const marker = /^> ?/.exec(rest)![0]
-      if (!complete && marker === rest) return HOLD
-      return text(shownIndent + s.dim('│ '), indent.length + marker.length, (t) => s.italic(t))
+      const quote = quoteMarkers(rest)
+      // Until the content starts, another `>` may come: `> >` is a quote in a quote.
+      if (!complete && /^[ \t]*$/.test(rest.slice(quote.end))) return HOLD
+      const inner = /^ {0,3}/.exec(rest.slice(quote.end))![0].length + quote.end
+      const fence = this.openFence(rest.slice(inner), complete, quote.depth)
+      if (fence !== false) return fence
+      return text(shownIndent + s.dim('│ ').repeat(quote.depth), indent.length + quote.end, (t) => s.italic(t))
     }
 
     if (first >= '0' && first <= '9') {
@@ -304,6 +422,16 @@ export class MarkdownStream {
       if (item && !complete && item[0] === rest) return HOLD
       if (item) return text(`${shownIndent}${s.bold(item[1])} `, indent.length + item[0].length)
       return text(shownIndent, indent.length)
+    }
+
+    if (first === '[' && !this.afterParagraph && shownIndent.length < 4) {
+      // A link definition prints nothing; until its line ends, a line that may be one waits.
+      if (!complete && mayBeDefinition(rest)) return HOLD
+      const definition = complete ? definitionLine(rest) : undefined
+      if (definition) {
+        this.lineTakesTitle = definition.mayTakeTitle
+        return { kind: { type: 'none' }, contentStart: 0, render: () => '' }
+      }
     }
 
     if (TerminalTable.isRow(rest)) {
