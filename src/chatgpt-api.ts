@@ -114,7 +114,12 @@ export class ChatGPTAPI {
     this.#model = options.model
     this.#queue = new AccountQueue(options.maxQueueSize)
     this.#secrets.add(options.clearanceToken)
-    if (options.proxy) this.#secrets.add(decodeURIComponent(new URL(options.proxy).password))
+    if (options.proxy) {
+      // A proxy's password is a secret in both spellings a message could quote it in.
+      const { password } = new URL(options.proxy)
+      this.#secrets.add(password)
+      this.#secrets.add(safeDecode(password))
+    }
     this.#transport = new Transport({
       fetch: options.fetch ?? createProxyAwareFetch(options.proxy),
       userAgent: options.userAgent,
@@ -661,6 +666,15 @@ export class ChatGPTAPI {
     opts: { conversationId?: string; parentMessageId?: string } = {}
   ): ChatGPTConversation {
     return new ChatGPTConversation(this, opts)
+  }
+}
+
+/** `decodeURIComponent`, or the text as it is when it is not valid percent-encoding. */
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return text
   }
 }
 

@@ -62,3 +62,9 @@ describe("a wait hint longer than what is left of the call's timeout", () => {
     expect(server.count('POST', CONVERSATION_PATH)).toBe(1)
   })
 })
+
+describe('a proxy URL whose password is not valid percent-encoding', () => {
+  it('is accepted (its password is a secret as written)', () => {
+    expect(() => new ChatGPTAPI({ sessionToken: 'bounds-session-token', proxy: 'http://user:pa%ZZss@127.0.0.1:9' })).not.toThrow()
+  })
+})
