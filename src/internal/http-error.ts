@@ -6,6 +6,7 @@
 import { ChatGPTError, type ChatGPTErrorCode } from '../errors.js'
 import { CLOUDFLARE_CHALLENGE_MESSAGE, isCloudflareChallenge } from './cloudflare.js'
 import { oneLine } from './redact.js'
+import { responseHead } from './response-head.js'
 import { retryAfterMs } from './retry-after.js'
 
 /** What the server said went wrong, pulled out of a JSON error body. */
@@ -67,16 +68,7 @@ function codeFor(status: number, detail: ServerDetail | undefined): ChatGPTError
 
 /** A copy of an answer's status and headers, without its body or any cookie. */
 function withoutBody(response: Response): Response | undefined {
-  const headers = new Headers()
-  for (const [name, value] of response.headers) {
-    if (!COOKIE_HEADERS.has(name)) headers.append(name, value)
-  }
-  try {
-    return new Response(null, { status: response.status, statusText: response.statusText, headers })
-  } catch {
-    // A status the Response constructor refuses (1xx, say): the error's own fields say enough.
-    return undefined
-  }
+  return responseHead(response, response.statusText, (name, value) => (COOKIE_HEADERS.has(name) ? undefined : value))
 }
 
 // Headers that carry credentials: never kept on an error.

@@ -7,6 +7,7 @@
  */
 import { ChatGPTError } from '../errors.js'
 import { oneLine } from './redact.js'
+import { responseHead } from './response-head.js'
 
 const REDACTED = '[redacted]'
 
@@ -94,19 +95,10 @@ export class Secrets {
    * header whose name holds a secret is left out: a name cannot be redacted in place.
    */
   #redactResponse(response: Response): Response | undefined {
-    const headers = new Headers()
-    for (const [name, value] of response.headers) {
-      if (!this.#inHeaderName(name)) headers.append(name, this.redact(value))
-    }
-    try {
-      return new Response(null, {
-        status: response.status,
-        statusText: oneLine(this.redact(response.statusText), 200),
-        headers
-      })
-    } catch {
-      return undefined
-    }
+    const statusText = oneLine(this.redact(response.statusText), 200)
+    return responseHead(response, statusText, (name, value) =>
+      this.#inHeaderName(name) ? undefined : this.redact(value)
+    )
   }
 
   /** True when a header name holds a secret, in any case: header names come lowercased. */
