@@ -4,7 +4,7 @@
 // Replies: `markdown` (default) is a realistic reply of about `tokens` words, or at least
 // `chars` characters when that is set; `long-line` is one line of `chars` characters of
 // snake_case words with **bold** or `code` every ~7 words, streamed about 5 characters an event.
-import { createTestBackend } from 'chatgpt/testing'
+import { createTestBackend } from 'chatgpt-kit/testing'
 
 const { shape, tokens, eventDelayMs, reply = 'markdown', chars = 0 } = JSON.parse(process.argv[2])
 

@@ -21,7 +21,7 @@ import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 
 import { build } from 'esbuild'
-import { ChatGPTAPI } from 'chatgpt'
+import { ChatGPTAPI } from 'chatgpt-kit'
 
 const { values } = parseArgs({
   options: {
@@ -40,7 +40,7 @@ async function loadReplyPrinter() {
   try {
     const outfile = join(dir, 'reply-printer.mjs')
     await build({
-      entryPoints: [new URL('../src/cli/reply-printer.ts', import.meta.url).pathname],
+      entryPoints: [new URL('../packages/chatgpt-kit-cli/src/reply-printer.ts', import.meta.url).pathname],
       bundle: true,
       format: 'esm',
       platform: 'node',

@@ -14,7 +14,7 @@ import { once } from 'node:events'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 
-import { ChatGPTAPI } from 'chatgpt'
+import { ChatGPTAPI } from 'chatgpt-kit'
 import { ChatGPTAPI as SeedChatGPTAPI } from 'chatgpt-2.1.1'
 
 const { values } = parseArgs({

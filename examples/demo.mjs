@@ -4,8 +4,8 @@
 // With SESSION_TOKEN and CLEARANCE_TOKEN set (and USER_AGENT, the browser's, if it differs from
 // the default) it talks to ChatGPT; otherwise it starts the bundled test backend on 127.0.0.1 and
 // talks to that, so it runs anywhere with no credentials.
-import { ChatGPTAPI, ChatGPTError } from 'chatgpt'
-import { createTestBackend } from 'chatgpt/testing'
+import { ChatGPTAPI, ChatGPTError } from 'chatgpt-kit'
+import { createTestBackend } from 'chatgpt-kit/testing'
 
 const live = Boolean(process.env.SESSION_TOKEN)
 const backend = live ? undefined : await createTestBackend({ eventDelayMs: 15 })

@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto'
 import { createServer } from 'node:http'
 import { parentPort, workerData } from 'node:worker_threads'
 
-import { createTestBackend, seededRandom } from 'chatgpt/testing'
+import { createTestBackend, seededRandom } from 'chatgpt-kit/testing'
 
 import { soakReply } from './soak-reply.mjs'
 

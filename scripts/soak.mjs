@@ -35,9 +35,9 @@ import { fileURLToPath } from 'node:url'
 import { inspect, parseArgs } from 'node:util'
 import { Worker } from 'node:worker_threads'
 
-import { CHATGPT_ERROR_CODES, ChatGPTAPI, ChatGPTError } from 'chatgpt'
+import { CHATGPT_ERROR_CODES, ChatGPTAPI, ChatGPTError } from 'chatgpt-kit'
 // Imported here too (the backend itself runs in a worker) so that the entry point is checked.
-import { createTestBackend, seededRandom } from 'chatgpt/testing'
+import { createTestBackend, seededRandom } from 'chatgpt-kit/testing'
 
 import { soakReply } from './soak-reply.mjs'
 
@@ -368,7 +368,7 @@ void process.stdout.fd
 void process.stderr.fd
 const baselineResources = resourceCounts()
 // Loaded for the check that the testing entry point resolves from the built package.
-if (typeof createTestBackend !== 'function') fail('chatgpt/testing', 'createTestBackend is not a function')
+if (typeof createTestBackend !== 'function') fail('chatgpt-kit/testing', 'createTestBackend is not a function')
 
 const backend = await startBackend()
 const { info } = backend

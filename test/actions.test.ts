@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 
-import { ChatGPTAPI, ChatGPTConversation } from '../src/index.js'
-import { defaultReply, type ReplyContext, type TestBackend } from '../src/testing/index.js'
+import { ChatGPTAPI, ChatGPTConversation } from '../packages/chatgpt-kit/src/index.js'
+import { defaultReply, type ReplyContext, type TestBackend } from '../packages/chatgpt-kit/src/testing/index.js'
 import { rejectionOf, setup } from './helpers/backend.js'
 
 const UNKNOWN = '00000000-0000-4000-8000-000000000000'

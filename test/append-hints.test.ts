@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from 'vitest'
 
-import { IncrementalMarkdownToText, markdownToText } from '../src/index.js'
-import { ReplyPrinter } from '../src/cli/reply-printer.js'
-import { TextDeltas } from '../src/internal/text-deltas.js'
+import { IncrementalMarkdownToText, markdownToText } from '../packages/chatgpt-kit/src/index.js'
+import { ReplyPrinter } from '../packages/chatgpt-kit-cli/src/reply-printer.js'
+import { TextDeltas } from '../packages/chatgpt-kit/src/internal/text-deltas.js'
 import { mulberry32 } from './helpers/prng.js'
 
 const PIECES = ['word ', '\u0007', '\r\n', '**bo', 'ld** ', '`co', 'de` ', '\n', '\n\n', '# ', '- item ', '| a | b |\n|---|---|\n', '[li', 'nk](u) ', '<br>', '```\n', 'x\\', ' ', '_', '~~']

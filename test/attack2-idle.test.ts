@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 
-import { ChatGPTAPI, ChatGPTError } from '../src/index.js'
+import { ChatGPTAPI, ChatGPTError } from '../packages/chatgpt-kit/src/index.js'
 import { type RawServer, rejectionWithin, startRawServer, valueWithin } from './helpers/raw-server.js'
 
 const IDLE_MS = 800

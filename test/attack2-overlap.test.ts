@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 
-import { ChatGPTAPI, ChatGPTError } from '../src/index.js'
+import { ChatGPTAPI, ChatGPTError } from '../packages/chatgpt-kit/src/index.js'
 import { SESSION_PATH, type RawServer, rejectionWithin, sendSession, startRawServer } from './helpers/raw-server.js'
 import { leaksIn } from './helpers/secret-views.js'
 

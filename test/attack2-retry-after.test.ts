@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 
-import { ChatGPTAPI, ChatGPTError } from '../src/index.js'
+import { ChatGPTAPI, ChatGPTError } from '../packages/chatgpt-kit/src/index.js'
 import { CONVERSATION_PATH, rejectionWithin, startRawServer } from './helpers/raw-server.js'
 
 describe('clears_in that is not a number', () => {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 
-import { ChatGPTError, type ChatGPTAPIOptions } from '../src/index.js'
+import { ChatGPTError, type ChatGPTAPIOptions } from '../packages/chatgpt-kit/src/index.js'
 import { type RawServer, rawClient, rejectionWithin, startRawServer } from './helpers/raw-server.js'
 import { leaksIn, secretToken } from './helpers/secret-views.js'
 

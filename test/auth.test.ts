@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 
-import { ChatGPTAPI, ChatGPTError } from '../src/index.js'
+import { ChatGPTAPI, ChatGPTError } from '../packages/chatgpt-kit/src/index.js'
 import { rejectionOf, setup } from './helpers/backend.js'
 
 const SEED_USER_AGENT =

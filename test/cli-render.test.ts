@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 
-import { stripAnsi } from '../src/cli/ansi.js'
-import { MarkdownStream, renderMarkdown } from '../src/cli/render-markdown.js'
-import { defaultReply } from '../src/testing/index.js'
+import { stripAnsi } from '../packages/chatgpt-kit-cli/src/ansi.js'
+import { MarkdownStream, renderMarkdown } from '../packages/chatgpt-kit-cli/src/render-markdown.js'
+import { defaultReply } from '../packages/chatgpt-kit/src/testing/index.js'
 
 const SAMPLES = [
   defaultReply('show me some code please'),

@@ -1,5 +1,5 @@
 /**
- * The `chatgpt` command, spawned as built (`build/cli/index.js`) against test backends started
+ * The `chatgpt` command, spawned as built (`packages/chatgpt-kit-cli/build/index.js`) against test backends started
  * here. Each test has its own account, working directory and XDG config/state directories, so
  * the tests of a group run concurrently.
  */
@@ -8,13 +8,13 @@ import { join } from 'node:path'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { ChatGPTAPI, markdownToText } from '../src/index.js'
+import { ChatGPTAPI, markdownToText } from '../packages/chatgpt-kit/src/index.js'
 import {
   createTestBackend,
   defaultReply,
   type ConversationSnapshot,
   type TestBackend
-} from '../src/testing/index.js'
+} from '../packages/chatgpt-kit/src/testing/index.js'
 import { until } from './helpers/backend.js'
 import { assertBuilt, backendEnv, runCli, sandbox, spawnCli, type Sandbox } from './helpers/cli.js'
 
@@ -206,7 +206,7 @@ describe('usage and errors', () => {
     expect(help.code).toBe(0)
     expect(help.stdout).toContain('Usage: chatgpt')
     expect(help.stdout).toContain('conversations')
-    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'))
+    const pkg = JSON.parse(await readFile(new URL('../packages/chatgpt-kit-cli/package.json', import.meta.url), 'utf8'))
     expect(await run(['-v'])).toMatchObject({ code: 0, stdout: `${pkg.version}\n` })
   })
 

@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module'
 import { describe, expect, it } from 'vitest'
 
-import { IncrementalMarkdownToText, markdownToText } from '../src/markdown.js'
+import { IncrementalMarkdownToText, markdownToText } from '../packages/chatgpt-kit/src/markdown.js'
 import allowed from './commonmark-allowed-failures.json'
 import { normalizeWhitespace, visibleText } from './helpers/commonmark-text.js'
 

@@ -5,10 +5,10 @@
  */
 import { describe, expect, it } from 'vitest'
 
-import type { ConversationResponseEvent } from '../src/index.js'
-import { DeltaDocument, type DeltaOp } from '../src/internal/delta-patch.js'
-import { ReplyReader } from '../src/internal/reply.js'
-import type { StreamShape } from '../src/testing/index.js'
+import type { ConversationResponseEvent } from '../packages/chatgpt-kit/src/index.js'
+import { DeltaDocument, type DeltaOp } from '../packages/chatgpt-kit/src/internal/delta-patch.js'
+import { ReplyReader } from '../packages/chatgpt-kit/src/internal/reply.js'
+import type { StreamShape } from '../packages/chatgpt-kit/src/testing/index.js'
 import { setup } from './helpers/backend.js'
 import { TEXT_PATH, v1StartOp } from './helpers/v1-ops.js'
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 
-import { ChatGPTConversation } from '../src/index.js'
+import { ChatGPTConversation } from '../packages/chatgpt-kit/src/index.js'
 import { rejectionOf, setup, until } from './helpers/backend.js'
 
 const countingReply = (prompt: string, ctx: { messages: unknown[] }) =>

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 
-import { ChatGPTAPI, ChatGPTError } from '../src/index.js'
-import { isExempt, proxyFor } from '../src/internal/proxy-fetch.js'
-import { decideRetry, retryDelayMs } from '../src/internal/retry.js'
-import { retryAfterMs } from '../src/internal/retry-after.js'
+import { ChatGPTAPI, ChatGPTError } from '../packages/chatgpt-kit/src/index.js'
+import { isExempt, proxyFor } from '../packages/chatgpt-kit/src/internal/proxy-fetch.js'
+import { decideRetry, retryDelayMs } from '../packages/chatgpt-kit/src/internal/retry.js'
+import { retryAfterMs } from '../packages/chatgpt-kit/src/internal/retry-after.js'
 import { rejectionOf, setup, until } from './helpers/backend.js'
 import { startConnectProxy } from './helpers/connect-proxy.js'
 

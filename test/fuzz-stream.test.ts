@@ -16,11 +16,11 @@ import { readFileSync } from 'node:fs'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { CHATGPT_ERROR_CODES, ChatGPTError } from '../src/errors.js'
-import type { ReplyState } from '../src/internal/reply.js'
-import { BodyReader } from '../src/internal/body-reader.js'
-import { readReplyStream } from '../src/internal/reply-stream.js'
-import { MAX_EVENT_CHARS, SSEDecoder, type SSEEvent } from '../src/internal/sse.js'
+import { CHATGPT_ERROR_CODES, ChatGPTError } from '../packages/chatgpt-kit/src/errors.js'
+import type { ReplyState } from '../packages/chatgpt-kit/src/internal/reply.js'
+import { BodyReader } from '../packages/chatgpt-kit/src/internal/body-reader.js'
+import { readReplyStream } from '../packages/chatgpt-kit/src/internal/reply-stream.js'
+import { MAX_EVENT_CHARS, SSEDecoder, type SSEEvent } from '../packages/chatgpt-kit/src/internal/sse.js'
 import { mulberry32 } from './helpers/prng.js'
 
 const MASTER_SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) >>> 0 : 0x5eed_2024
@@ -32,11 +32,11 @@ const MAX_CUTS = 400
 const SETTLE_LIMIT_MS = 2_000
 
 // ---------------------------------------------------------------------------------------------
-// Documented error codes: the codes of CHATGPT_ERROR_CODES that the doc comment of src/errors.ts
+// Documented error codes: the codes of CHATGPT_ERROR_CODES that the doc comment of packages/chatgpt-kit/src/errors.ts
 // also describes, read from the source so that this test follows the documentation.
 
 const DOCUMENTED_CODES: ReadonlySet<string> = (() => {
-  const source = readFileSync(new URL('../src/errors.ts', import.meta.url), 'utf8')
+  const source = readFileSync(new URL('../packages/chatgpt-kit/src/errors.ts', import.meta.url), 'utf8')
   return new Set(CHATGPT_ERROR_CODES.filter((code) => source.includes(` * - \`${code}\``)))
 })()
 
@@ -695,7 +695,7 @@ const prototypeKeys = () => ({
 
 beforeAll(() => {
   prototypeBefore = prototypeKeys()
-  expect(DOCUMENTED_CODES.size, 'could not read the documented error codes from src/errors.ts').toBeGreaterThanOrEqual(15)
+  expect(DOCUMENTED_CODES.size, 'could not read the documented error codes from packages/chatgpt-kit/src/errors.ts').toBeGreaterThanOrEqual(15)
 })
 
 afterAll(() => {

@@ -12,8 +12,8 @@ import {
   MAX_PATH_DEPTH,
   MAX_WORK_PER_EVENT,
   type DeltaOp
-} from '../src/internal/delta-patch.js'
-import { ReplyReader } from '../src/internal/reply.js'
+} from '../packages/chatgpt-kit/src/internal/delta-patch.js'
+import { ReplyReader } from '../packages/chatgpt-kit/src/internal/reply.js'
 import { TEXT_PATH, v1StartOp } from './helpers/v1-ops.js'
 
 const startOp = (): DeltaOp => v1StartOp()

@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest'
 
-import { inlineToText } from '../src/internal/markdown/inline.js'
-import { inlineSpans, type InlineSpan } from '../src/internal/markdown/inline-spans.js'
+import { inlineToText } from '../packages/chatgpt-kit/src/internal/markdown/inline.js'
+import { inlineSpans, type InlineSpan } from '../packages/chatgpt-kit/src/internal/markdown/inline-spans.js'
 import { mulberry32 as prng } from './helpers/prng.js'
 
 /** The spans' styles per character of `[0, end)`, and link/image destinations where they start. */

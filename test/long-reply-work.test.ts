@@ -8,7 +8,7 @@
 import { PerformanceObserver } from 'node:perf_hooks'
 import { describe, expect, it } from 'vitest'
 
-import { ReplyPrinter } from '../src/cli/reply-printer.js'
+import { ReplyPrinter } from '../packages/chatgpt-kit-cli/src/reply-printer.js'
 import { setup } from './helpers/backend.js'
 
 /** ~200 KB of words: enough that copying the text on every event costs gigabytes. */

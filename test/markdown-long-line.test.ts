@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { IncrementalMarkdownToText, markdownToText } from '../src/markdown.js'
+import { IncrementalMarkdownToText, markdownToText } from '../packages/chatgpt-kit/src/markdown.js'
 import { mulberry32 as prng } from './helpers/prng.js'
 
 /** One long line as a model writes it: snake_case words, **bold** or `code` every ~7 words. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { IncrementalMarkdownToText, markdownToText } from '../src/markdown.js'
+import { IncrementalMarkdownToText, markdownToText } from '../packages/chatgpt-kit/src/markdown.js'
 import { MARKDOWN_CASES } from './helpers/markdown-cases.js'
 import { mulberry32 as prng } from './helpers/prng.js'
 

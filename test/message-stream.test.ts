@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 
-import { ChatGPTError, ChatGPTMessageStream, type ChatGPTStreamUpdate } from '../src/index.js'
-import type { StreamShape, TestBackend } from '../src/testing/index.js'
+import { ChatGPTError, ChatGPTMessageStream, type ChatGPTStreamUpdate } from '../packages/chatgpt-kit/src/index.js'
+import type { StreamShape, TestBackend } from '../packages/chatgpt-kit/src/testing/index.js'
 import { rejectionOf, setup, until } from './helpers/backend.js'
 
 const SHAPES: StreamShape[] = ['2022', '2023', 'v1']

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 
-import { ChatGPTAPI } from '../src/index.js'
+import { ChatGPTAPI } from '../packages/chatgpt-kit/src/index.js'
 import { rejectionOf } from './helpers/backend.js'
 import { startRawServer, writeStreamHead } from './helpers/raw-server.js'
 

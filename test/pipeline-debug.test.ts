@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest'
 
-import { ChatGPTAPI } from '../src/index.js'
+import { ChatGPTAPI } from '../packages/chatgpt-kit/src/index.js'
 import { setup } from './helpers/backend.js'
 import { rejectionWithin, startRawServer, valueWithin } from './helpers/raw-server.js'
 

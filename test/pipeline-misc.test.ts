@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
-import { ChatGPTAPI, ChatGPTError } from '../src/index.js'
+import { ChatGPTAPI, ChatGPTError } from '../packages/chatgpt-kit/src/index.js'
 import { rejectionOf, setup } from './helpers/backend.js'
 import { valueWithin } from './helpers/raw-server.js'
 

@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest'
 
-import { ChatGPTError } from '../src/index.js'
+import { ChatGPTError } from '../packages/chatgpt-kit/src/index.js'
 import { rejectionOf, setup } from './helpers/backend.js'
 import { rejectionWithin } from './helpers/raw-server.js'
 

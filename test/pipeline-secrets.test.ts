@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest'
 
-import { ChatGPTAPI, ChatGPTError, type ChatGPTAPIOptions } from '../src/index.js'
+import { ChatGPTAPI, ChatGPTError, type ChatGPTAPIOptions } from '../packages/chatgpt-kit/src/index.js'
 import {
   CONVERSATION_PATH,
   SESSION_PATH,

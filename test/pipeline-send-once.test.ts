@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest'
 
-import { ChatGPTAPI, ChatGPTError } from '../src/index.js'
+import { ChatGPTAPI, ChatGPTError } from '../packages/chatgpt-kit/src/index.js'
 import {
   CONVERSATION_PATH,
   type RawHandler,

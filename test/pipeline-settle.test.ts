@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest'
 
-import { ChatGPTError, type ChatGPTAPIOptions } from '../src/index.js'
+import { ChatGPTError, type ChatGPTAPIOptions } from '../packages/chatgpt-kit/src/index.js'
 import {
   CONVERSATION_PATH,
   type RawServer,

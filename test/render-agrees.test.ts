@@ -6,9 +6,9 @@
  */
 import { describe, expect, it } from 'vitest'
 
-import { stripAnsi } from '../src/cli/ansi.js'
-import { renderMarkdown } from '../src/cli/render-markdown.js'
-import { markdownToText } from '../src/markdown.js'
+import { stripAnsi } from '../packages/chatgpt-kit-cli/src/ansi.js'
+import { renderMarkdown } from '../packages/chatgpt-kit-cli/src/render-markdown.js'
+import { markdownToText } from '../packages/chatgpt-kit/src/markdown.js'
 import { MARKDOWN_CASES } from './helpers/markdown-cases.js'
 
 /**

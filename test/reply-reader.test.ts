@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 
-import { ChatGPTError } from '../src/errors.js'
-import { ReplyReader, type ReplyStep } from '../src/internal/reply.js'
-import { SSEDecoder, type SSEEvent } from '../src/internal/sse.js'
+import { ChatGPTError } from '../packages/chatgpt-kit/src/errors.js'
+import { ReplyReader, type ReplyStep } from '../packages/chatgpt-kit/src/internal/reply.js'
+import { SSEDecoder, type SSEEvent } from '../packages/chatgpt-kit/src/internal/sse.js'
 
 const encoder = new TextEncoder()
 

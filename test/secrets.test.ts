@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 
-import type { Fault } from '../src/testing/index.js'
+import type { Fault } from '../packages/chatgpt-kit/src/testing/index.js'
 import { setup } from './helpers/backend.js'
 
 /** Everything an error can show a log: message, toString, JSON, stack, and what it wraps. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 
-import { ChatGPTError, type ConversationResponseEvent } from '../src/index.js'
-import type { StreamShape } from '../src/testing/index.js'
+import { ChatGPTError, type ConversationResponseEvent } from '../packages/chatgpt-kit/src/index.js'
+import type { StreamShape } from '../packages/chatgpt-kit/src/testing/index.js'
 import { rejectionOf, setup, until } from './helpers/backend.js'
 
 const SHAPES: StreamShape[] = ['2022', '2023', 'v1']

@@ -8,7 +8,7 @@ import {
   type StreamShape,
   type TestBackend,
   type TestBackendOptions
-} from '../src/testing/index.js'
+} from '../packages/chatgpt-kit/src/testing/index.js'
 
 // ---------------------------------------------------------------------------------------------
 // Helpers: plain fetch over loopback, and a small SSE reader written here on purpose, so the

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 
-import { ChatGPTMessageStream, type ChatGPTStreamUpdate } from '../src/index.js'
-import { TextDeltas, type TextDelta } from '../src/internal/text-deltas.js'
+import { ChatGPTMessageStream, type ChatGPTStreamUpdate } from '../packages/chatgpt-kit/src/index.js'
+import { TextDeltas, type TextDelta } from '../packages/chatgpt-kit/src/internal/text-deltas.js'
 import { mulberry32 as prng } from './helpers/prng.js'
 import { setup } from './helpers/backend.js'
 

@@ -1,7 +1,7 @@
 import { afterEach } from 'vitest'
 
-import { ChatGPTAPI, type ChatGPTAPIOptions } from '../../src/index.js'
-import { createTestBackend, type TestBackend, type TestBackendOptions } from '../../src/testing/index.js'
+import { ChatGPTAPI, type ChatGPTAPIOptions } from '../../packages/chatgpt-kit/src/index.js'
+import { createTestBackend, type TestBackend, type TestBackendOptions } from '../../packages/chatgpt-kit/src/testing/index.js'
 
 const open: TestBackend[] = []
 

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-import type { TestBackend } from '../../src/testing/index.js'
+import type { TestBackend } from '../../packages/chatgpt-kit/src/testing/index.js'
 
 /** The built command: `npm test` builds first; run `npm run build` before `npx vitest run`. */
-export const CLI = fileURLToPath(new URL('../../build/cli/index.js', import.meta.url))
+export const CLI = fileURLToPath(new URL('../../packages/chatgpt-kit-cli/build/index.js', import.meta.url))
 
 export function assertBuilt(): void {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`)

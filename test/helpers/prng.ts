@@ -1,2 +1,2 @@
 /** The one seeded PRNG, from `chatgpt/testing`, under the name the tests know it by. */
-export { seededRandom as mulberry32 } from '../../src/testing/seeded-random.js'
+export { seededRandom as mulberry32 } from '../../packages/chatgpt-kit/src/testing/seeded-random.js'

@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { afterEach } from 'vitest'
 
-import { ChatGPTAPI, type ChatGPTAPIOptions } from '../../src/index.js'
+import { ChatGPTAPI, type ChatGPTAPIOptions } from '../../packages/chatgpt-kit/src/index.js'
 
 export type RawHandler = (req: IncomingMessage, res: ServerResponse, body: string) => void | Promise<void>
 

@@ -1,4 +1,4 @@
-import type { DeltaOp } from '../../src/internal/delta-patch.js'
+import type { DeltaOp } from '../../packages/chatgpt-kit/src/internal/delta-patch.js'
 
 /** Where a v1 reply's text lives in its document. */
 export const TEXT_PATH = '/message/content/parts/0'

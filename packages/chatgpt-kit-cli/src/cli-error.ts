@@ -2,8 +2,8 @@
  * The command's failures and their exit codes, and how any error becomes the one line printed on
  * stderr: what went wrong and what to do about it, never a token.
  */
-import { ChatGPTError } from '../index.js'
-import { Secrets } from '../internal/secrets.js'
+import { ChatGPTError } from 'chatgpt-kit'
+import { Secrets } from 'chatgpt-kit/internal'
 import { LockTimeoutError } from './file-lock.js'
 
 /** Exit codes: 0 ok, 1 failure, 2 usage, 130 interrupted (128 + SIGINT). */

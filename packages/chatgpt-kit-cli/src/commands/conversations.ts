@@ -4,7 +4,7 @@
  */
 import { createInterface } from 'node:readline/promises'
 
-import type { ChatGPTAPI, ConversationSummary } from '../../index.js'
+import type { ChatGPTAPI, ConversationSummary } from 'chatgpt-kit'
 import { CliError, UsageError } from '../cli-error.js'
 import { createApi, loadSettings, parseTimeout, type GlobalOptions } from '../client.js'
 import type { Context } from '../context.js'

@@ -9,8 +9,7 @@
  * next check waits until the unsettled part has doubled, which keeps the checks linear, as in
  * the library's `settled-line.ts`.
  */
-import { inlineToText, lineBudget, type InlineReport } from '../internal/markdown/inline.js'
-import { inlineSpans } from '../internal/markdown/inline-spans.js'
+import { inlineSpans, inlineToText, lineBudget, type InlineReport } from 'chatgpt-kit/internal'
 import type { ansi, Style } from './ansi.js'
 import { paintSpans } from './paint-spans.js'
 

@@ -2,7 +2,7 @@
  * `chatgpt auth`: who is signed in, where the credentials come from, and whether they work. Never
  * the tokens themselves.
  */
-import { ChatGPTError } from '../../index.js'
+import { ChatGPTError } from 'chatgpt-kit'
 import { describeError } from '../cli-error.js'
 import { createApi, loadSettings, secretsOf, type GlobalOptions } from '../client.js'
 import type { Context } from '../context.js'

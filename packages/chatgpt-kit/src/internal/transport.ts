@@ -109,6 +109,8 @@ export class Transport {
       })
     } catch (error) {
       if (spec.signal.aborted) throw spec.signal.reason
+      // Our own fetch's verdicts (a proxy without undici) are already the error to show.
+      if (error instanceof ChatGPTError) throw error
       this.log(`${request} → network error (${Date.now() - started} ms, attempt ${spec.attempt})`)
       throw networkError(error)
     }

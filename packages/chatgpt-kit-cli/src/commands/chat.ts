@@ -8,7 +8,7 @@ import { appendFile, mkdir, readFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { createInterface, type Interface } from 'node:readline'
 
-import type { ChatGPTAPI, ChatGPTConversation, ChatGPTReply } from '../../index.js'
+import type { ChatGPTAPI, ChatGPTConversation, ChatGPTReply } from 'chatgpt-kit'
 import { writeFileAtomic } from '../atomic-write.js'
 import { EXIT, InterruptedError, UsageError, describeError } from '../cli-error.js'
 import { checkName, createApi, loadSettings, parseTimeout, secretsOf, type GlobalOptions } from '../client.js'

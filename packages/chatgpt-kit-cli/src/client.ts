@@ -1,7 +1,7 @@
 /**
  * Building the client from the settings, and the options every command shares.
  */
-import { ChatGPTAPI } from '../index.js'
+import { ChatGPTAPI } from 'chatgpt-kit'
 import { CliError, UsageError } from './cli-error.js'
 import type { Context } from './context.js'
 import { configFile } from './paths.js'

@@ -3,7 +3,7 @@
  * as `markdownToText` reads it (see `src/internal/markdown/blocks.ts`), so the renderer shows the
  * same words. Each also works on a line still growing, as the renderer's streaming needs.
  */
-import { parseDefinition } from '../internal/markdown/link-definitions.js'
+import { parseDefinition } from 'chatgpt-kit/internal'
 
 /**
  * Where an ATX heading's content ends: before trailing spaces and a closing `#` run (one that

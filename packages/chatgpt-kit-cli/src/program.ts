@@ -3,7 +3,7 @@
  */
 import { Command, CommanderError, Option } from 'commander'
 
-import { version } from '../../package.json'
+import { version } from '../package.json'
 import { EXIT } from './cli-error.js'
 import type { GlobalOptions } from './client.js'
 import { ask } from './commands/ask.js'

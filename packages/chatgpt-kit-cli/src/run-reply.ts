@@ -2,8 +2,8 @@
  * One reply as the command shows it: a spinner on stderr until the first token, the text printed
  * as it streams, Ctrl-C stopping it, and a wait when another command is talking to the account.
  */
-import { ChatGPTError, type ChatGPTReply, type SendMessageOptions } from '../index.js'
-import { sleep } from '../internal/sleep.js'
+import { ChatGPTError, type ChatGPTReply, type SendMessageOptions } from 'chatgpt-kit'
+import { sleep } from 'chatgpt-kit/internal'
 import { InterruptedError } from './cli-error.js'
 import type { Context } from './context.js'
 import type { ReplyPrinter } from './reply-printer.js'

@@ -7,7 +7,7 @@
  * painting a line in several ranges shows on the terminal exactly what painting it at once does
  * (the renderer prints a growing line a piece at a time).
  */
-import type { InlineSpan, InlineSpans } from '../internal/markdown/inline-spans.js'
+import type { InlineSpan, InlineSpans } from 'chatgpt-kit/internal'
 import type { ansi, Style } from './ansi.js'
 
 /** A span boundary: where a style starts or stops, and what the renderer adds there. */

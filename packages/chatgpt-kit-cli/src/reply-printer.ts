@@ -10,7 +10,7 @@
  *
  * Updates carry the whole reply so far. The printer always ends the reply with a newline.
  */
-import { IncrementalMarkdownToText } from '../index.js'
+import { IncrementalMarkdownToText } from 'chatgpt-kit'
 import { MarkdownStream } from './render-markdown.js'
 
 export type PrintMode = 'raw' | 'render' | 'plain'

@@ -3,6 +3,7 @@
  * `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` variables. undici is loaded only then, so the core
  * stays fetch-only on runtimes without it.
  */
+import { ChatGPTError } from '../errors.js'
 
 type Env = Record<string, string | undefined>
 
@@ -45,6 +46,23 @@ export function proxyFor(url: URL, explicitProxy: string | undefined, env: Env):
 type Undici = typeof import('undici')
 
 /**
+ * undici is an optional peer dependency: only proxy users need it (2 MB, Node ≥20.18.1). Its
+ * absence is a setup mistake, so it says what to install rather than looking like a network fault.
+ */
+async function loadUndici(): Promise<Undici> {
+  try {
+    return await import('undici')
+  } catch (error) {
+    const code = (error as { code?: unknown })?.code
+    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw error
+    throw new ChatGPTError(
+      'A proxy is configured (the proxy option or HTTPS_PROXY / HTTP_PROXY / ALL_PROXY), and proxies need the optional dependency undici: npm install undici@7',
+      { code: 'invalid_argument', originalError: error }
+    )
+  }
+}
+
+/**
  * The fetch the client uses. `baseFetch` serves direct requests; proxied ones go through
  * undici's own fetch with a `ProxyAgent` (one per proxy URL, kept for its connection pool).
  */
@@ -61,7 +79,7 @@ export function createProxyAwareFetch(
     const proxy = proxyFor(url, explicitProxy, env)
     if (!proxy) return baseFetch(input, init)
 
-    undici ??= import('undici')
+    undici ??= loadUndici()
     const { ProxyAgent, fetch: undiciFetch } = await undici
     let agent = agents.get(proxy)
     if (!agent) {

@@ -1,7 +1,7 @@
 /**
  * How a reply is shown: rendered on a terminal, raw markdown into a pipe, plain with `--plain`.
  */
-import { markdownToText } from '../index.js'
+import { markdownToText } from 'chatgpt-kit'
 import type { GlobalOptions } from './client.js'
 import type { Context } from './context.js'
 import type { PrintMode } from './reply-printer.js'

@@ -3,7 +3,7 @@
  */
 import { randomUUID } from 'node:crypto'
 
-import { ChatGPTError } from '../../index.js'
+import { ChatGPTError } from 'chatgpt-kit'
 import { CliError, UsageError } from '../cli-error.js'
 import { checkName, createApi, loadSettings, parseTimeout, type GlobalOptions } from '../client.js'
 import type { Context } from '../context.js'

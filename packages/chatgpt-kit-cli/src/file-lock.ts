@@ -12,7 +12,7 @@ import { hostname } from 'node:os'
 import { mkdir, open, readFile, stat, unlink, utimes } from 'node:fs/promises'
 import { dirname } from 'node:path'
 
-import { sleep } from '../internal/sleep.js'
+import { sleep } from 'chatgpt-kit/internal'
 
 export type LockOptions = {
   /** A lock not refreshed for this long is stale. */

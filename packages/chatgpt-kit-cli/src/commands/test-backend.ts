@@ -18,7 +18,7 @@ export async function testBackend(
   if (shape !== '2022' && shape !== '2023' && shape !== 'v1') throw new UsageError("--shape takes '2022', '2023' or 'v1'")
 
   // Loaded only here: the other commands never need it.
-  const { createTestBackend } = await import('../../testing/index.js')
+  const { createTestBackend } = await import('chatgpt-kit/testing')
   const backend = await createTestBackend({ port, host: options.host, shape, eventDelayMs: delay })
   const quote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`
   ctx.stdout.write(

@@ -29,8 +29,9 @@
  * markdown is meant to be read. Control characters from the text (escape sequences a reply could
  * carry) are dropped, so a reply cannot drive the terminal.
  */
+import { inlineSpans, isTitleLine } from 'chatgpt-kit/internal'
+
 import { ansi, noStyle } from './ansi.js'
-import { inlineSpans } from '../internal/markdown/inline-spans.js'
 import { paintSpans } from './paint-spans.js'
 import {
   columnEnd,
@@ -44,7 +45,6 @@ import {
   mayBeTitleLine,
   quoteMarkers
 } from './block-lines.js'
-import { isTitleLine } from '../internal/markdown/link-definitions.js'
 import { StyledLine } from './styled-line.js'
 import { TerminalTable } from './terminal-table.js'
 

@@ -1,0 +1,13 @@
+/**
+ * `chatgpt-kit/internal`: the parts of the library that its sibling packages (the CLI and the
+ * server side) build on. Not public API: anything here may change in any release, which is why
+ * the CLI and the server pin the library's exact version.
+ *
+ * @internal
+ * @module chatgpt-kit/internal
+ */
+export { Secrets } from './internal/secrets.js'
+export { sleep } from './internal/sleep.js'
+export { inlineToText, lineBudget, type InlineReport } from './internal/markdown/inline.js'
+export { inlineSpans, type InlineSpan, type InlineSpans } from './internal/markdown/inline-spans.js'
+export { isTitleLine, parseDefinition } from './internal/markdown/link-definitions.js'
