@@ -33,6 +33,8 @@
  * - `queue_full` — too many calls waiting for their turn on this account.
  * - `invalid_argument` — the caller passed something unusable (nothing was sent), or consumed a
  *   stream twice.
+ * - `store_unavailable` — shared state (a conversation store, or Redis that coordinates
+ *   accounts across processes) could not be reached; nothing was sent.
  */
 export const CHATGPT_ERROR_CODES = [
   'unauthorized',
@@ -54,7 +56,8 @@ export const CHATGPT_ERROR_CODES = [
   'stream_error',
   'invalid_response',
   'queue_full',
-  'invalid_argument'
+  'invalid_argument',
+  'store_unavailable'
 ] as const
 
 /** One of {@link CHATGPT_ERROR_CODES}. */

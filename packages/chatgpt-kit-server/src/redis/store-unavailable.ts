@@ -1,0 +1,14 @@
+import { ChatGPTError } from 'chatgpt-kit'
+
+/**
+ * A Redis failure as the error callers see: `store_unavailable`, naming where Redis was expected
+ * and what went wrong, never the URL's password. Shared state that can't be reached is an error,
+ * never a silent fall-back to per-process state (that is how N replicas collide N times).
+ */
+export function storeUnavailable(where: string, error: unknown): ChatGPTError {
+  const cause = error instanceof Error ? error.message : String(error)
+  return new ChatGPTError(`Redis at ${where} is unavailable: ${cause.slice(0, 200)}`, {
+    code: 'store_unavailable',
+    originalError: error
+  })
+}
