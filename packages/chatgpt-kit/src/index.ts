@@ -15,4 +15,12 @@ export {
   type ChatGPTErrorOptions
 } from './errors.js'
 export { markdownToText, IncrementalMarkdownToText } from './markdown.js'
+export {
+  MEMORY_STORE_DEFAULTS,
+  MemoryStore,
+  type ConversationBinding,
+  type ConversationStore,
+  type MemoryStoreOptions,
+  type StoredMessage
+} from './store.js'
 export type * from './types.js'
