@@ -14,6 +14,8 @@ export {
   type ChatGPTErrorCode,
   type ChatGPTErrorOptions
 } from './errors.js'
+export type { AccountLease, CooldownMark, DeadMark, LeaseRequest, PoolCoordinator } from './coordinator.js'
+export { InProcessCoordinator } from './in-process-coordinator.js'
 export { markdownToText, IncrementalMarkdownToText } from './markdown.js'
 export {
   MEMORY_STORE_DEFAULTS,
