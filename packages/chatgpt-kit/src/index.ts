@@ -5,7 +5,20 @@
  */
 export { ChatGPTAPI } from './chatgpt-api.js'
 export { CHATGPT_API_DEFAULTS, type ChatGPTAPIOptions } from './chatgpt-api-options.js'
-export { ChatGPTConversation } from './chatgpt-conversation.js'
+export { ChatGPTAccountPool } from './chatgpt-account-pool.js'
+export {
+  CHATGPT_ACCOUNT_POOL_DEFAULTS,
+  type ChatGPTAccountPoolOptions,
+  type ChatGPTPoolAccount
+} from './chatgpt-account-pool-options.js'
+export type {
+  AccountCooldown,
+  AccountPoolStatus,
+  AccountState,
+  AccountStateChange,
+  AccountStatus
+} from './account-status.js'
+export { ChatGPTConversation, type ConversationClient } from './chatgpt-conversation.js'
 export { ChatGPTMessageStream, type ChatGPTStreamUpdate } from './chatgpt-message-stream.js'
 export { ConversationHistory } from './conversation-history.js'
 export {

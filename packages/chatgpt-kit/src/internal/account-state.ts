@@ -11,15 +11,7 @@
  *
  * `dead` wins over everything, then `refreshing`, then `cooling`.
  */
-
-/**
- * - `active`: can take calls.
- * - `cooling`: a model of it answered 429 and waits out its cool-down (it still takes calls for
- *   its other models).
- * - `refreshing`: signing in (getting a fresh access token); calls wait for it.
- * - `dead`: its session no longer signs in; it takes no calls until revived.
- */
-export type AccountState = 'active' | 'cooling' | 'refreshing' | 'dead'
+import type { AccountState } from '../account-status.js'
 
 export function accountState(facts: { dead: boolean; refreshing: boolean; cooling: boolean }): AccountState {
   if (facts.dead) return 'dead'
