@@ -118,6 +118,13 @@ describe('judgeFailure', () => {
     expect(judgeFailure(error('rate_limited'), false)).toEqual({ mark: undefined, next: 'fail' })
   })
 
+  it('reads "only one message at a time" as a busy account: no cool-down, another try on it after a back-off', () => {
+    const collision = error('rate_limited', { statusCode: 429 })
+    collision.message = 'ChatGPT error 429: Only one message at a time. Please allow any other responses to complete'
+    expect(judgeFailure(collision, false)).toEqual({ mark: undefined, next: 'again' })
+    expect(judgeFailure(collision, true)).toEqual({ mark: undefined, next: 'fail' })
+  })
+
   it('marks dead on a refused sign-in and moves the call', () => {
     expect(judgeFailure(error('session_expired'), false)).toEqual({ mark: 'dead', next: 'move' })
     expect(judgeFailure(error('unauthorized'), false)).toEqual({ mark: 'dead', next: 'move' })

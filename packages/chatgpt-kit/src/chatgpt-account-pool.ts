@@ -529,34 +529,48 @@ export class ChatGPTAccountPool {
     // the account then, and the backend must never see two replies on it.
     const signal = linkedSignal([call.signal, lease.signal])
     let started = false
-    try {
-      const reply = await send(account.client, {
-        ...opts,
-        model,
-        abortSignal: signal.signal,
-        // The call's own timeout is running already (it covers the wait for an account).
-        timeoutMs: undefined,
-        // The pool retries, on another account when it can; the client must not sleep on this one.
-        maxRetries: 0,
-        onConversationResponse: (event) => {
-          started = true
-          opts.onConversationResponse?.(event)
-        }
-      })
-      account.replies++
-      this.#clearCooldown(account, model)
-      return { ok: true, reply, account }
-    } catch (error) {
-      if (call.aborted) throw call.reason
-      const verdict = judgeFailure(error, started)
-      if (verdict.mark === 'cool') await this.#coolDown(account, model, error as ChatGPTError)
-      if (verdict.mark === 'dead') await this.#markDead(account, error as ChatGPTError)
-      if (verdict.next === 'fail') throw error
-      if (verdict.next === 'move') {
-        refused.add(account.id)
-        this.#log(`${account.id}: ${(error as ChatGPTError).code}; the message goes to another account`)
+    const sendOpts: SendMessageOptions = {
+      ...opts,
+      model,
+      abortSignal: signal.signal,
+      // The call's own timeout is running already (it covers the wait for an account).
+      timeoutMs: undefined,
+      // The pool retries, on another account when it can; the client must not sleep on this one.
+      maxRetries: 0,
+      onConversationResponse: (event) => {
+        started = true
+        opts.onConversationResponse?.(event)
       }
-      return { ok: false, error, next: verdict.next }
+    }
+    const backoff = {
+      what: `pool: ${account.id}`,
+      maxRetries: opts.maxRetries ?? this.#maxRetries,
+      idempotent: false,
+      log: (line: string) => this.#log(line),
+      call
+    }
+    try {
+      for (let collisions = 0; ; collisions++) {
+        try {
+          const reply = await send(account.client, sendOpts)
+          account.replies++
+          this.#clearCooldown(account, model)
+          return { ok: true, reply, account }
+        } catch (error) {
+          if (call.aborted) throw call.reason
+          const verdict = judgeFailure(error, started)
+          if (verdict.next === 'again' && (await backoffBeforeRetry(backoff, error, collisions))) continue
+          if (verdict.mark === 'cool') await this.#coolDown(account, model, error as ChatGPTError)
+          if (verdict.mark === 'dead') await this.#markDead(account, error as ChatGPTError)
+          if (verdict.next === 'move') {
+            refused.add(account.id)
+            this.#log(`${account.id}: ${(error as ChatGPTError).code}; the message goes to another account`)
+            return { ok: false, error, next: 'move' }
+          }
+          if (verdict.next === 'backoff') return { ok: false, error, next: 'backoff' }
+          throw error
+        }
+      }
     } finally {
       signal.dispose()
       account.busy = false
