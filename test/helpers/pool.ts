@@ -7,6 +7,9 @@ import {
 } from '../../packages/chatgpt-kit/src/index.js'
 import { createTestBackend, type TestAccount, type TestBackend, type TestBackendOptions } from '../../packages/chatgpt-kit/src/testing/index.js'
 
+/** A pool account given as client options (not as a client). */
+export type PoolAccountOptions = Extract<ChatGPTPoolAccount, { sessionToken: string }>
+
 const pools: ChatGPTAccountPool[] = []
 const backends: TestBackend[] = []
 
@@ -25,7 +28,7 @@ export type PoolSetup = {
   /** The pool account a conversation lives on at the backend (its owner). */
   ownerOf(conversationId: string): string
   /** The options of a pool account on this backend (for building more pools over it). */
-  accountOptions(id: string): ChatGPTPoolAccount
+  accountOptions(id: string): PoolAccountOptions
 }
 
 /** A test backend with `count` accounts ('a', 'b', …) and a pool over them, closed after the test. */
@@ -39,7 +42,7 @@ export async function poolSetup(
   const ids = Array.from({ length: count }, (_, i) => String.fromCharCode(97 + i))
   const accounts = Object.fromEntries(ids.map((id) => [id, backend.addAccount({ name: `Account ${id}` })]))
   const byUser = new Map(Object.entries(accounts).map(([id, account]) => [account.user.id, id]))
-  const accountOptions = (id: string): ChatGPTPoolAccount => ({
+  const accountOptions = (id: string): PoolAccountOptions => ({
     id,
     sessionToken: accounts[id]!.sessionToken,
     clearanceToken: backend.clearanceToken,

@@ -495,7 +495,7 @@ export class ChatGPTAccountPool {
           return attempt.reply
         }
         if (attempt.next === 'move') continue
-        const backoff = { what: 'pool: the message', maxRetries, idempotent: false, log: (line: string) => this.#log(line), call }
+        const backoff = { what: 'the message', maxRetries, idempotent: false, log: (line: string) => this.#log(line), call }
         if (!(await backoffBeforeRetry(backoff, attempt.error, retries))) throw attempt.error
         retries++
       }
@@ -543,7 +543,7 @@ export class ChatGPTAccountPool {
       }
     }
     const backoff = {
-      what: `pool: ${account.id}`,
+      what: `${account.id}`,
       maxRetries: opts.maxRetries ?? this.#maxRetries,
       idempotent: false,
       log: (line: string) => this.#log(line),
