@@ -73,9 +73,11 @@ export type ChatGPTAccountPoolOptions = {
   coordinator?: PoolCoordinator
   /**
    * How many times a message that could not have run (the connection was never made; a 503
-   * with a wait hint) is sent again, after a back-off, on any account that may take it. A 429
-   * or an expired session moves the message to another account at once and counts for
-   * nothing here. Per call too (`opts.maxRetries`).
+   * with a wait hint) is sent again, after a back-off, on any account that may take it; and,
+   * separately, how many times it is sent again on its account after "only one message at a
+   * time" (the account was still ending another reply). A 429 or an expired session moves the
+   * message to another account at once and counts for nothing here. Per call too
+   * (`opts.maxRetries`).
    * @defaultValue 2
    */
   maxRetries?: number

@@ -543,7 +543,7 @@ export class ChatGPTAccountPool {
       }
     }
     const backoff = {
-      what: `${account.id}`,
+      what: account.id,
       maxRetries: opts.maxRetries ?? this.#maxRetries,
       idempotent: false,
       log: (line: string) => this.#log(line),
@@ -574,7 +574,10 @@ export class ChatGPTAccountPool {
     } finally {
       signal.dispose()
       account.busy = false
-      lease.release().catch((error) => this.#log(`${account.id}: lease release failed: ${messageOf(error)}`))
+      // Not waited for: a lease that cannot be released expires by itself (see AccountLease).
+      Promise.resolve()
+        .then(() => lease.release())
+        .catch((error) => this.#log(`${account.id}: lease release failed: ${messageOf(error)}`))
     }
   }
 

@@ -12,3 +12,5 @@ export { inlineToText, lineBudget, type InlineReport } from './internal/markdown
 export { inlineSpans, type InlineSpan, type InlineSpans } from './internal/markdown/inline-spans.js'
 export { isTitleLine, parseDefinition } from './internal/markdown/link-definitions.js'
 export { assertRecordId, checkBinding, checkStoredMessage, storeClosedError } from './internal/store-records.js'
+export { LeaseWaiters, type LeaseTaker } from './internal/lease-waiters.js'
+export { linkedSignal } from './internal/linked-signal.js'
