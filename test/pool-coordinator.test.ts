@@ -196,3 +196,43 @@ describe('InProcessCoordinator close', () => {
     await held.release()
   })
 })
+
+describe('LeaseWaiters work', () => {
+  it('asks about each account at most once per pass, however many calls wait (one round trip per account, with a shared store)', async () => {
+    const { LeaseWaiters } = await import('../packages/chatgpt-kit/src/internal/lease-waiters.js')
+    const free = new Set<string>()
+    let tries = 0
+    const waiters = new LeaseWaiters<string>({
+      tryTake: async (candidates) => {
+        tries++
+        const id = candidates.find((c) => free.has(c))
+        if (id !== undefined) free.delete(id)
+        return id
+      },
+      giveBack: (id) => void free.add(id),
+      accountOf: (id) => id
+    })
+    const accounts = ['a', 'b', 'c', 'd']
+    const granted: string[] = []
+    const calls = Array.from({ length: 200 }, (_, i) =>
+      waiters.wait(request(i % 2 === 0 ? accounts : [accounts[i % 4]!])).then((id) => void granted.push(id))
+    )
+    await settle()
+    tries = 0
+    waiters.pump()
+    await settle()
+    // Every account busy: one try for the first waiter's candidates, then every waiter is skipped.
+    expect(tries).toBe(1)
+    expect(waiters.size).toBe(200)
+
+    tries = 0
+    free.add('c')
+    waiters.pump()
+    await settle()
+    expect(granted).toEqual(['c'])
+    // The first waiter (any account) takes c, which says a and b are busy; d is asked about once.
+    expect(tries).toBe(2)
+    waiters.rejectAll(new Error('done'))
+    await Promise.allSettled(calls)
+  })
+})

@@ -33,7 +33,8 @@ export class InProcessCoordinator implements PoolCoordinator {
   readonly #listeners = new Set<() => void>()
   readonly #waiters = new LeaseWaiters<AccountLease>({
     tryTake: (candidates) => this.#take(candidates),
-    giveBack: (lease) => void lease.release()
+    giveBack: (lease) => void lease.release(),
+    accountOf: (lease) => lease.accountId
   })
   #timer: ReturnType<typeof setTimeout> | undefined
   #closed = false

@@ -12,6 +12,8 @@ export type LeaseTaker<L> = {
   tryTake(candidates: readonly string[]): L | undefined | Promise<L | undefined>
   /** Frees a lease that was taken for a waiter that stopped waiting meanwhile. */
   giveBack(lease: L): void
+  /** The account a lease is on. */
+  accountOf(lease: L): string
 }
 
 type Waiter<L> = {
@@ -80,9 +82,10 @@ export class LeaseWaiters<L> {
   }
 
   /**
-   * One pass over the queue. An account found busy stays busy for the rest of the pass, so that
-   * a pass asks about each account at most once however many calls wait (one round trip per
-   * account, not per waiter, with a shared store); a release during the pass runs another pass.
+   * One pass over the queue. An account found busy (or just leased) counts as busy for the rest
+   * of the pass, so that a pass asks about each account at most once however many calls wait
+   * (one round trip per account, not per waiter, with a shared store); a release during the pass
+   * runs another pass.
    */
   async #pass(): Promise<void> {
     const busy = new Set<string>()
@@ -105,7 +108,12 @@ export class LeaseWaiters<L> {
       }
       if (lease === undefined) {
         for (const id of open) busy.add(id)
-      } else if (waiter.done) {
+        continue
+      }
+      // The lease is on the first free candidate: the ones before it were busy, and it is now.
+      const taken = this.taker.accountOf(lease)
+      for (const id of open.slice(0, open.indexOf(taken) + 1)) busy.add(id)
+      if (waiter.done) {
         // It gave up while the lease was being taken: the next waiter gets the account.
         this.taker.giveBack(lease)
       } else {
