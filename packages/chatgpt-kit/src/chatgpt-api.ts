@@ -29,6 +29,7 @@ import { AuthState } from './internal/auth-state.js'
 import { replyWithContinuations } from './internal/auto-continue.js'
 import { backendCall } from './internal/backend-call.js'
 import { withCallScope } from './internal/call-scope.js'
+import { registerClientHooks } from './internal/client-hooks.js'
 import { CallSignal } from './internal/call-signal.js'
 import { conversationsPath, toConversationsPage } from './internal/conversation-list.js'
 import { feedbackBody, moderationBody } from './internal/endpoint-bodies.js'
@@ -57,16 +58,6 @@ import {
 type UpdateObserver = (text: string, state: ReplyState, appended?: string) => void
 
 /**
- * What {@link ChatGPTConversation} needs of a client beyond its public API, to stream through it.
- * Set once by the class itself (so its state stays `#private`); not exported from the package.
- * @internal
- */
-export const clientInternals = {} as {
-  sendWithUpdates(api: ChatGPTAPI, message: string, opts: SendMessageOptions, onUpdate: UpdateObserver): Promise<ChatGPTReply>
-  plainText(api: ChatGPTAPI): boolean
-}
-
-/**
  * A client for the ChatGPT web backend: session token → access token, messages with streaming,
  * timeouts and abort, and conversations.
  *
@@ -92,11 +83,6 @@ export class ChatGPTAPI {
   readonly #transport: Transport
   readonly #auth: AuthState
   readonly #queue: AccountQueue
-
-  static {
-    clientInternals.sendWithUpdates = (api, message, opts, onUpdate) => api.#sendNext(message, opts, onUpdate)
-    clientInternals.plainText = (api) => !api.#markdown
-  }
 
   /**
    * Creates a new client wrapper around the unofficial ChatGPT REST API.
@@ -135,6 +121,11 @@ export class ChatGPTAPI {
       maxRetries: options.maxRetries,
       transport: this.#transport,
       secrets: this.#secrets
+    })
+    registerClientHooks(this, {
+      sendWithUpdates: (message, opts, onUpdate) => this.#sendNext(message, opts, onUpdate),
+      plainText: !this.#markdown,
+      observeAuth: (listener) => this.#auth.observe(listener)
     })
   }
 

@@ -1,15 +1,29 @@
-import { type ChatGPTAPI, clientInternals } from './chatgpt-api.js'
+import type { ChatGPTAPI } from './chatgpt-api.js'
 import { ChatGPTMessageStream } from './chatgpt-message-stream.js'
 import type { ConversationHistory } from './conversation-history.js'
 import { CallSignal } from './internal/call-signal.js'
+import { clientHooks } from './internal/client-hooks.js'
 import { rollbackTarget } from './internal/tree-targets.js'
 import { assertDuration, assertPositiveCount, invalidArgument } from './internal/validate.js'
 import type {
   CallOptions,
   ChatGPTReply,
   ConversationActionOptions,
-  SendConversationMessageOptions
+  ReplyActionOptions,
+  SendConversationMessageOptions,
+  SendMessageOptions
 } from './types.js'
+
+/**
+ * What a {@link ChatGPTConversation} calls on its client: {@link ChatGPTAPI} and
+ * {@link ChatGPTAccountPool} both are one.
+ */
+export interface ConversationClient {
+  sendMessageDetailed(message: string, opts?: SendMessageOptions): Promise<ChatGPTReply>
+  regenerateReply(opts: ReplyActionOptions): Promise<ChatGPTReply>
+  continueReply(opts: ReplyActionOptions): Promise<ChatGPTReply>
+  getConversationHistory(conversationId: string, opts?: CallOptions): Promise<ConversationHistory>
+}
 
 /**
  * A conversation wrapper around the ChatGPTAPI. This allows you to send
@@ -30,8 +44,9 @@ import type {
  * const { messages } = await chat.history()
  * ```
  */
-export class ChatGPTConversation {
-  api: ChatGPTAPI
+export class ChatGPTConversation<Client extends ConversationClient = ChatGPTAPI> {
+  /** The client the conversation sends through: a {@link ChatGPTAPI}, or a {@link ChatGPTAccountPool}. */
+  api: Client
   conversationId: string | undefined = undefined
   parentMessageId: string | undefined = undefined
   private tail: Promise<unknown> = Promise.resolve()
@@ -39,12 +54,12 @@ export class ChatGPTConversation {
   /**
    * Creates a new conversation wrapper around the ChatGPT API.
    *
-   * @param api - The ChatGPT API instance to use
+   * @param api - The ChatGPT API instance to use (or an account pool)
    * @param opts.conversationId - Optional ID of a conversation to continue
    * @param opts.parentMessageId - Optional ID of the previous message in the conversation
    */
   constructor(
-    api: ChatGPTAPI,
+    api: Client,
     opts: { conversationId?: string; parentMessageId?: string } = {}
   ) {
     this.api = api
@@ -118,8 +133,7 @@ export class ChatGPTConversation {
     return new ChatGPTMessageStream(
       (abortSignal, onUpdate) =>
         this._enqueue({ timeoutMs: opts.timeoutMs, abortSignal }, async (bounds) => {
-          const reply = await clientInternals.sendWithUpdates(
-            this.api,
+          const reply = await clientHooks(this.api).sendWithUpdates(
             message,
             { ...opts, ...bounds, ...this._ids() },
             onUpdate
@@ -127,7 +141,7 @@ export class ChatGPTConversation {
           this._advance(reply)
           return reply
         }),
-      { abortSignal: opts.abortSignal, plainText: clientInternals.plainText(this.api) }
+      { abortSignal: opts.abortSignal, plainText: clientHooks(this.api).plainText }
     )
   }
 

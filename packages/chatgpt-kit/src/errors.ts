@@ -24,17 +24,19 @@
  * - `network` — the connection failed or was reset.
  * - `timeout` — `timeoutMs` elapsed.
  * - `aborted` — a reply stream was aborted without a reason of the caller's own (its loop was
- *   left early, `abort()` was called, or its `ReadableStream` was cancelled).
+ *   left early, `abort()` was called, or its `ReadableStream` was cancelled), or the account
+ *   pool was closed while the call waited for an account.
  * - `stream_incomplete` — the reply stream ended before the reply had finished; `partialText`
  *   holds what had arrived.
  * - `stream_error` — the server reported an error inside the reply stream.
  * - `invalid_response` — the server sent something that is not what the protocol promises
  *   (an HTML page or JSON where a stream was expected, an oversized event, garbage).
- * - `queue_full` — too many calls waiting for their turn on this account.
+ * - `queue_full` — too many calls waiting for their turn on this account (or in the pool).
+ * - `store_unavailable` — the conversation store or the pool's coordinator (the shared state of
+ *   accounts: leases, cool-downs) could not be reached or failed, or was closed. Nothing is
+ *   sent while it is down; try again when it is back.
  * - `invalid_argument` — the caller passed something unusable (nothing was sent), or consumed a
  *   stream twice.
- * - `store_unavailable` — shared state (a conversation store, or Redis that coordinates
- *   accounts across processes) could not be reached; nothing was sent.
  */
 export const CHATGPT_ERROR_CODES = [
   'unauthorized',
@@ -56,8 +58,8 @@ export const CHATGPT_ERROR_CODES = [
   'stream_error',
   'invalid_response',
   'queue_full',
-  'invalid_argument',
-  'store_unavailable'
+  'store_unavailable',
+  'invalid_argument'
 ] as const
 
 /** One of {@link CHATGPT_ERROR_CODES}. */

@@ -5,7 +5,20 @@
  */
 export { ChatGPTAPI } from './chatgpt-api.js'
 export { CHATGPT_API_DEFAULTS, type ChatGPTAPIOptions } from './chatgpt-api-options.js'
-export { ChatGPTConversation } from './chatgpt-conversation.js'
+export { ChatGPTAccountPool } from './chatgpt-account-pool.js'
+export {
+  CHATGPT_ACCOUNT_POOL_DEFAULTS,
+  type ChatGPTAccountPoolOptions,
+  type ChatGPTPoolAccount
+} from './chatgpt-account-pool-options.js'
+export type {
+  AccountCooldown,
+  AccountPoolStatus,
+  AccountState,
+  AccountStateChange,
+  AccountStatus
+} from './account-status.js'
+export { ChatGPTConversation, type ConversationClient } from './chatgpt-conversation.js'
 export { ChatGPTMessageStream, type ChatGPTStreamUpdate } from './chatgpt-message-stream.js'
 export { ConversationHistory } from './conversation-history.js'
 export {
@@ -14,5 +27,15 @@ export {
   type ChatGPTErrorCode,
   type ChatGPTErrorOptions
 } from './errors.js'
+export type { AccountLease, CooldownMark, DeadMark, LeaseRequest, PoolCoordinator } from './coordinator.js'
+export { InProcessCoordinator } from './in-process-coordinator.js'
 export { markdownToText, IncrementalMarkdownToText } from './markdown.js'
+export {
+  MEMORY_STORE_DEFAULTS,
+  MemoryStore,
+  type ConversationBinding,
+  type ConversationStore,
+  type MemoryStoreOptions,
+  type StoredMessage
+} from './store.js'
 export type * from './types.js'

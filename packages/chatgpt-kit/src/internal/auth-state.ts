@@ -6,6 +6,7 @@
 import { ChatGPTError } from '../errors.js'
 import type { User } from '../types.js'
 import { backoffBeforeRetry } from './backoff.js'
+import type { AuthEvent } from './client-hooks.js'
 import { raceAbort } from './race-abort.js'
 import { requestSession } from './session-auth.js'
 import type { Secrets } from './secrets.js'
@@ -27,6 +28,7 @@ export class AuthState {
   #user: User | null = null
   readonly #cache: AccessTokenCache
   readonly #options: AuthOptions
+  readonly #observers = new Set<(event: AuthEvent) => void>()
 
   constructor(options: AuthOptions) {
     this.#options = options
@@ -56,12 +58,49 @@ export class AuthState {
     return signal ? raceAbort(token, signal) : token
   }
 
+  /**
+   * Calls `listener` when a refresh starts and when it ends (with its final, redacted error when
+   * it failed): the account pool shows an account as refreshing, and marks it dead when its
+   * session is gone.
+   *
+   * @returns A function that stops the calls.
+   */
+  observe(listener: (event: AuthEvent) => void): () => void {
+    const wrapped = (event: AuthEvent) => listener(event)
+    this.#observers.add(wrapped)
+    return () => {
+      this.#observers.delete(wrapped)
+    }
+  }
+
   /** Forgets `token` after the server refused it, unless a newer one has replaced it already. */
   invalidate(token: string): void {
     if (this.#cache.get() === token) this.#cache.clear()
   }
 
   async #refresh(): Promise<string> {
+    this.#notify({ refreshing: true })
+    try {
+      const token = await this.#signIn()
+      this.#notify({ refreshing: false })
+      return token
+    } catch (error) {
+      this.#notify({ refreshing: false, error })
+      throw error
+    }
+  }
+
+  #notify(event: AuthEvent): void {
+    for (const observer of [...this.#observers]) {
+      try {
+        observer(event)
+      } catch {
+        // An observer's failure must not fail the sign-in every waiting call shares.
+      }
+    }
+  }
+
+  async #signIn(): Promise<string> {
     const { transport, apiBaseUrl, maxRetries, secrets } = this.#options
     const backoff = { what: 'GET /auth/session', maxRetries, idempotent: true, log: (line: string) => transport.log(line) }
     for (let retries = 0; ; retries++) {

@@ -27,3 +27,13 @@ export function requireUser(
   }
   return undefined
 }
+
+/**
+ * The account behind the request's access token, if it is a valid one, without answering
+ * anything: faults aimed at one account are taken before the token is checked.
+ */
+export function peekUserId(accounts: AccountRegistry, req: IncomingMessage): string | undefined {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')
+  const found = accounts.lookupAccessToken(match?.[1])
+  return found.kind === 'valid' ? found.user.id : undefined
+}

@@ -98,6 +98,7 @@ export async function createTestBackend(options?: TestBackendOptions): Promise<T
       return ctx.replies.size
     },
     requests: log.entries,
+    replyStats: () => ctx.replies.stats(),
     // A narrow view, so the store's mutators stay out of reach.
     conversations: {
       get: (id: string) => ctx.store.get(id),
@@ -116,6 +117,7 @@ export async function createTestBackend(options?: TestBackendOptions): Promise<T
       ctx.faults.clear()
       log.clear()
       ctx.store.clear()
+      ctx.replies.clearStats()
     },
     close() {
       closing ??= new Promise<void>((resolve) => {

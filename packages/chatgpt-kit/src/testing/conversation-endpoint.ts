@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
-import { requireUser } from './access.js'
+import { peekUserId, requireUser } from './access.js'
 import type { BackendContext, Exchange } from './context.js'
 import { isProblem, parseConversationRequest, type ConversationRequest, type RequestProblem } from './conversation-request.js'
 import { unixSeconds, type StoredConversation } from './conversation-store.js'
@@ -38,7 +38,7 @@ interface ReplyPlan {
  */
 export async function handleConversation(ctx: BackendContext, ex: Exchange): Promise<void> {
   const { req, res } = ex
-  const answerFault = ctx.faults.takeAnswer('conversation')
+  const answerFault = ctx.faults.takeAnswer('conversation', peekUserId(ctx.accounts, req))
   if (answerFault) return sendAnswerFault(res, answerFault, 'conversation')
   const user = requireUser(ctx.accounts, req, res)
   if (!user) return
@@ -152,7 +152,7 @@ async function streamPlannedReply(
     assistant,
     chunks: groupTokens(sent, options.tokensPerEvent),
     finishReason: held.length > 0 ? 'max_tokens' : 'stop',
-    fault: ctx.faults.takeStream('conversation')
+    fault: ctx.faults.takeStream('conversation', user.id)
   })
 
   // Whatever was not streamed is what a later `continue` streams.

@@ -31,31 +31,39 @@ export class FaultQueue {
     this.#queue.push(validateFault(fault))
   }
 
-  /** Takes the oldest fault for `endpoint`, whatever its kind. */
-  take(endpoint: FaultEndpoint): Fault | undefined {
-    const index = this.#queue.findIndex((f) => (f.endpoint ?? 'conversation') === endpoint)
+  /**
+   * Takes the oldest fault for `endpoint` (and for the account `userId`, when the fault names
+   * one), whatever its kind.
+   */
+  take(endpoint: FaultEndpoint, userId?: string): Fault | undefined {
+    const index = this.#queue.findIndex((f) => applies(f, endpoint, userId))
     return index === -1 ? undefined : this.#queue.splice(index, 1)[0]
   }
 
   /** Takes the oldest fault for `endpoint` if it replaces the answer; stream faults stay queued. */
-  takeAnswer(endpoint: FaultEndpoint): AnswerFault | undefined {
-    const next = this.#peek(endpoint)
-    return next && isAnswerFault(next) ? (this.take(endpoint) as AnswerFault) : undefined
+  takeAnswer(endpoint: FaultEndpoint, userId?: string): AnswerFault | undefined {
+    const next = this.#peek(endpoint, userId)
+    return next && isAnswerFault(next) ? (this.take(endpoint, userId) as AnswerFault) : undefined
   }
 
   /** Takes the oldest fault for `endpoint` if it breaks a stream. */
-  takeStream(endpoint: FaultEndpoint): StreamFault | undefined {
-    const next = this.#peek(endpoint)
-    return next && !isAnswerFault(next) ? (this.take(endpoint) as StreamFault) : undefined
+  takeStream(endpoint: FaultEndpoint, userId?: string): StreamFault | undefined {
+    const next = this.#peek(endpoint, userId)
+    return next && !isAnswerFault(next) ? (this.take(endpoint, userId) as StreamFault) : undefined
   }
 
   clear(): void {
     this.#queue = []
   }
 
-  #peek(endpoint: FaultEndpoint): Fault | undefined {
-    return this.#queue.find((f) => (f.endpoint ?? 'conversation') === endpoint)
+  #peek(endpoint: FaultEndpoint, userId: string | undefined): Fault | undefined {
+    return this.#queue.find((f) => applies(f, endpoint, userId))
   }
+}
+
+/** Whether a request to `endpoint` by the account `userId` takes `fault`. */
+function applies(fault: Fault, endpoint: FaultEndpoint, userId: string | undefined): boolean {
+  return (fault.endpoint ?? 'conversation') === endpoint && (fault.userId === undefined || fault.userId === userId)
 }
 
 function validateFault(fault: Fault): Fault {
@@ -65,6 +73,9 @@ function validateFault(fault: Fault): Fault {
   }
   if (fault.endpoint !== undefined && fault.endpoint !== 'session' && fault.endpoint !== 'conversation') {
     throw new TypeError(`unknown fault endpoint: ${String(fault.endpoint)}`)
+  }
+  if (fault.userId !== undefined && (typeof fault.userId !== 'string' || fault.userId === '')) {
+    throw new TypeError("fault userId must be a non-empty string (an account's user.id)")
   }
   if (fault.type === 'status' && !(Number.isInteger(fault.status) && fault.status >= 200 && fault.status <= 599)) {
     throw new RangeError(`fault status must be an integer in 200..599, got ${String(fault.status)}`)

@@ -19,5 +19,6 @@ export type {
   TestBackend,
   TestBackendOptions,
   TestConversations,
+  TestReplyStats,
   TestUser
 } from './types.js'

@@ -19,7 +19,7 @@ export async function handleSession(ctx: BackendContext, ex: Exchange): Promise<
   const { req, res } = ex
   const token = parseCookies(req.headers.cookie).get(SESSION_COOKIE)
   const found = ctx.accounts.lookupSession(token)
-  const fault = ctx.faults.take('session')
+  const fault = ctx.faults.take('session', found.kind === 'unknown' ? undefined : found.user.id)
   if (fault) return sessionFault(ctx, res, fault, found.kind === 'unknown' ? undefined : found.user)
 
   if (found.kind === 'unknown') return sendJson(res, 200, {})

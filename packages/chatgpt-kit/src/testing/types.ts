@@ -244,7 +244,15 @@ export interface TestConversations {
  * socket, `cut` sends half a JSON body, `stream-error` answers the session with an `error`
  * field (the "other error" of PROTOCOL.md §1), `detail-event` answers `{detail}`.
  */
-export type Fault = { endpoint?: 'session' | 'conversation' } & (
+export type Fault = {
+  endpoint?: 'session' | 'conversation'
+  /**
+   * Only a request by this account (its `user.id`, see {@link TestBackend.addAccount}) takes the
+   * fault; requests by other accounts pass it by. E.g. a 429 for one account of a pool.
+   * @defaultValue any account
+   */
+  userId?: string
+} & (
   | {
       /** Answer with this status. */
       type: 'status'
@@ -312,6 +320,19 @@ export type Fault = { endpoint?: 'session' | 'conversation' } & (
     }
 )
 
+/** What one account was asked of `POST /backend-api/conversation`; see {@link TestBackend.replyStats}. */
+export interface TestReplyStats {
+  /** Replies streaming now (0 or 1: the backend refuses a second). */
+  inFlight: number
+  /**
+   * The most replies asked of the account at the same moment: a request refused because one was
+   * already streaming counts, so anything above 1 means a client sent two at once.
+   */
+  maxInFlight: number
+  /** Requests refused with 429 "Only one message at a time". */
+  refused: number
+}
+
 /** A running local ChatGPT web backend. Create one with {@link createTestBackend}. */
 export interface TestBackend {
   /** `http://HOST:PORT`. */
@@ -344,6 +365,18 @@ export interface TestBackend {
   readonly requests: RecordedRequest[]
   /** The conversation trees. */
   readonly conversations: TestConversations
+  /**
+   * Per account (by `user.id`), what it was asked of the conversation endpoint since start or
+   * {@link TestBackend.reset}: replies in flight, the most at once, "one message at a time"
+   * refusals. Accounts never asked for a reply are absent. A copy: it does not change later.
+   *
+   * @example
+   * ```ts
+   * const stats = Object.values(backend.replyStats())
+   * expect(stats.every((s) => s.maxInFlight <= 1 && s.refused === 0)).toBe(true)
+   * ```
+   */
+  replyStats(): Record<string, TestReplyStats>
   /** Creates another account with its own session token. */
   addAccount(opts?: { name?: string; email?: string }): TestAccount
   /**
@@ -361,7 +394,10 @@ export interface TestBackend {
   rotateClearance(): string
   /** Queues a one-shot fault; see {@link Fault}. */
   fault(f: Fault): void
-  /** Clears queued faults, recorded requests and conversations. Accounts, tokens and settings stay. */
+  /**
+   * Clears queued faults, recorded requests, conversations and reply counts. Accounts, tokens and
+   * settings stay.
+   */
   reset(): void
   /** Stops listening and destroys open connections, stalled streams included. */
   close(): Promise<void>
