@@ -6,3 +6,5 @@
  */
 export { connectRedis, redisWhere, type RedisConnectionOptions } from './redis/connect-redis.js'
 export { REDIS_LEASE_DEFAULTS, RedisLeases, type RedisLease, type RedisLeasesOptions } from './lease/redis-leases.js'
+export { SQLITE_STORE_DEFAULTS, SqliteStore, type SqliteStoreOptions } from './stores/sqlite-store.js'
+export { RedisStore, type RedisStoreOptions } from './stores/redis-store.js'
