@@ -8,3 +8,4 @@ export { connectRedis, redisWhere, type RedisConnectionOptions } from './redis/c
 export { REDIS_LEASE_DEFAULTS, RedisLeases, type RedisLease, type RedisLeasesOptions } from './lease/redis-leases.js'
 export { SQLITE_STORE_DEFAULTS, SqliteStore, type SqliteStoreOptions } from './stores/sqlite-store.js'
 export { RedisStore, type RedisStoreOptions } from './stores/redis-store.js'
+export { RedisCoordinator, type RedisCoordinatorOptions } from './redis-coordinator.js'

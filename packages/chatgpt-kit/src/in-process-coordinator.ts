@@ -6,12 +6,10 @@ import { randomUUID } from 'node:crypto'
 
 import type { AccountLease, CooldownMark, DeadMark, LeaseRequest, PoolCoordinator } from './coordinator.js'
 import { ChatGPTError } from './errors.js'
+import { FORGET_COOLDOWNS_AFTER_MS, checkCooldown } from './internal/cooldown-mark.js'
 import { LeaseWaiters } from './internal/lease-waiters.js'
 import { assertRecordId } from './internal/store-records.js'
 import { MAX_TIMER_MS } from './internal/durations.js'
-
-/** Marks whose cool-down ended this long ago are forgotten, strikes and all. */
-const FORGET_COOLDOWNS_AFTER_MS = 60 * 60_000
 
 /**
  * A {@link PoolCoordinator} for one process: one lease per account, handed to waiting calls in
@@ -180,14 +178,4 @@ export class InProcessCoordinator implements PoolCoordinator {
 
 function closedError(): ChatGPTError {
   return new ChatGPTError('The pool coordinator is closed', { code: 'store_unavailable' })
-}
-
-function checkCooldown(mark: CooldownMark): CooldownMark {
-  assertRecordId('accountId', mark?.accountId)
-  assertRecordId('model', mark.model)
-  const { accountId, model, until, strikes } = mark
-  if (!Number.isFinite(until) || !Number.isInteger(strikes) || strikes < 1) {
-    throw new ChatGPTError('a cool-down needs a finite `until` and `strikes` of 1 or more', { code: 'invalid_argument' })
-  }
-  return { accountId, model, until, strikes }
 }

@@ -14,3 +14,4 @@ export { isTitleLine, parseDefinition } from './internal/markdown/link-definitio
 export { assertRecordId, checkBinding, checkStoredMessage, storeClosedError } from './internal/store-records.js'
 export { LeaseWaiters, type LeaseTaker } from './internal/lease-waiters.js'
 export { linkedSignal } from './internal/linked-signal.js'
+export { FORGET_COOLDOWNS_AFTER_MS, checkCooldown } from './internal/cooldown-mark.js'

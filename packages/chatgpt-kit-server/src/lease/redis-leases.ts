@@ -80,6 +80,7 @@ export class RedisLeases {
   readonly #held = new Set<HeldLease>()
   /** Counts releases heard, so a waiter can tell one slipped by while it was asking Redis. */
   #releasesHeard = 0
+  readonly #releaseListeners = new Set<(name: string | undefined) => void>()
   #nextSeq = 0
   #closed = false
   /** Redis commands sent, for the benchmark's round trips per message. */
@@ -118,6 +119,8 @@ export class RedisLeases {
       throw storeUnavailable(leases.#where, error)
     }
     subscriber.on('message', (_channel: string, name: string) => leases.#onReleased(name))
+    // ioredis subscribes again after a reconnect; what was published meanwhile is lost.
+    subscriber.on('ready', () => leases.#onReleased(undefined))
     return leases
   }
 
@@ -137,16 +140,55 @@ export class RedisLeases {
     if (names.length === 0) throw new ChatGPTError('acquire needs at least one name', { code: 'invalid_argument' })
     const seq = this.#nextSeq++
     for (;;) {
-      this.#assertOpen()
       signal.throwIfAborted()
       const heardBefore = this.#releasesHeard
-      const token = randomUUID()
-      const [index, waitMs] = await this.#tryAcquire(names, token)
-      if (index > 0) return this.#hold(names[index - 1]!, token)
+      const result = await this.tryAcquire(names)
+      if (result.lease) return result.lease
       // A release that arrived while we were asking may have been for us: ask again at once.
       if (this.#releasesHeard !== heardBefore) continue
-      await this.#waitForRelease(seq, names, Math.min(waitMs, this.#ttlMs) + 5, signal)
+      await this.#waitForRelease(seq, names, result.freeInMs + 5, signal)
     }
+  }
+
+  /**
+   * Takes the first of `names` that is free, in the order given, without waiting: one round trip.
+   * When none is, `freeInMs` says when the first of them expires by itself (at most the TTL),
+   * for a caller that waits on its own (see {@link RedisLeases.onRelease}).
+   *
+   * @throws ChatGPTError `store_unavailable` when Redis can't be reached.
+   */
+  async tryAcquire(names: readonly string[]): Promise<{ lease: RedisLease } | { lease?: undefined; freeInMs: number }> {
+    this.#assertOpen()
+    const token = randomUUID()
+    let index: number
+    let waitMs: number
+    try {
+      this.roundTrips++
+      const answer = (await acquireFirstFree.run(
+        this.#redis,
+        names.map((name) => this.keyOf(name)),
+        [token, this.#ttlMs]
+      )) as [number, number]
+      index = Number(answer[0])
+      waitMs = Number(answer[1])
+    } catch (error) {
+      throw storeUnavailable(this.#where, error)
+    }
+    if (index > 0) return { lease: this.#hold(names[index - 1]!, token) }
+    return { freeInMs: Math.min(Math.max(waitMs, 0), this.#ttlMs) }
+  }
+
+  /**
+   * Calls `listener` with the name of every lease released by any process (and once with
+   * `undefined` after the listening connection came back from an outage, when releases may have
+   * been missed). For a caller that keeps its own waiting queue.
+   *
+   * @returns A function that stops the calls.
+   */
+  onRelease(listener: (name: string | undefined) => void): () => void {
+    const wrapped = (name: string | undefined) => listener(name)
+    this.#releaseListeners.add(wrapped)
+    return () => void this.#releaseListeners.delete(wrapped)
   }
 
   /**
@@ -159,20 +201,6 @@ export class RedisLeases {
     await Promise.all([...this.#held].map((lease) => lease.release()))
     for (const waiter of this.#waiters.splice(0)) waiter.wake()
     await this.#subscriber.quit().catch(() => this.#subscriber.disconnect())
-  }
-
-  async #tryAcquire(names: readonly string[], token: string): Promise<[index: number, waitMs: number]> {
-    try {
-      this.roundTrips++
-      const [index, waitMs] = (await acquireFirstFree.run(
-        this.#redis,
-        names.map((name) => this.keyOf(name)),
-        [token, this.#ttlMs]
-      )) as [number, number]
-      return [Number(index), Number(waitMs)]
-    } catch (error) {
-      throw storeUnavailable(this.#where, error)
-    }
   }
 
   #hold(name: string, token: string): RedisLease {
@@ -214,8 +242,20 @@ export class RedisLeases {
     })
   }
 
-  #onReleased(name: string): void {
+  #onReleased(name: string | undefined): void {
     this.#releasesHeard++
+    for (const listener of [...this.#releaseListeners]) {
+      try {
+        listener(name)
+      } catch {
+        // One listener's failure is not the others' concern.
+      }
+    }
+    if (name === undefined) {
+      // Releases may have gone unheard while the connection was down: everyone looks again.
+      for (const waiter of [...this.#waiters]) waiter.wake()
+      return
+    }
     // Only the first waiter that wants it: the others would all race for one lease, each costing
     // a round trip. If it loses to another process, it waits again and nobody here could have won.
     this.#waiters.find((waiter) => waiter.names.includes(name))?.wake()
