@@ -583,7 +583,7 @@ export class ChatGPTAPI {
       call.throwIfAborted()
       call.watchIdle(this.#idleTimeoutMs)
       const url = `${this.#backendApiBaseUrl}${path}`
-      const request = { method, url, body: opts.body, call, maxRetries: this.#maxRetries }
+      const request = { method, url, baseUrl: this.#backendApiBaseUrl, body: opts.body, call, maxRetries: this.#maxRetries }
       const answer = await backendCall(this.#transport, this.#auth, request, jsonAnswer)
       return answer.value as T
     } catch (error) {

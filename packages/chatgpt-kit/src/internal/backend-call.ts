@@ -12,6 +12,8 @@ import type { RequestSpec, ResponseHandler, Transport } from './transport.js'
 export type BackendCall = {
   method: RequestSpec['method']
   url: string
+  /** `backendApiBaseUrl`, which `url` starts with: a bare 404 says to check it. */
+  baseUrl: string
   body?: unknown
   call: CallSignal
   maxRetries: number
@@ -40,6 +42,7 @@ export async function backendCall<T>(
         {
           method,
           url: request.url,
+          baseUrl: { name: 'backendApiBaseUrl', url: request.baseUrl },
           body: request.body,
           accessToken,
           signal: call.signal,

@@ -28,7 +28,14 @@ export async function sendRound(context: SendContext, body: ConversationJSONBody
   const stream = await backendCall(
     context.transport,
     context.auth,
-    { method: 'POST', url: `${context.backendApiBaseUrl}/conversation`, body, call, maxRetries: context.maxRetries },
+    {
+      method: 'POST',
+      url: `${context.backendApiBaseUrl}/conversation`,
+      baseUrl: context.backendApiBaseUrl,
+      body,
+      call,
+      maxRetries: context.maxRetries
+    },
     eventStream
   )
   // Its bytes keep the call's idle clock going (`backendCall`).

@@ -8,7 +8,7 @@
 import { ChatGPTError } from '../errors.js'
 import { BodyReader, readBodyText } from './body-reader.js'
 import { CLEARANCE_COOKIE, SESSION_COOKIE, browserHeaders, cookieHeader } from './browser-headers.js'
-import { errorFromResponse, unexpectedAnswerError } from './http-error.js'
+import { type BaseUrlOption, errorFromResponse, unexpectedAnswerError } from './http-error.js'
 import { networkError } from './network-error.js'
 import type { Secrets } from './secrets.js'
 
@@ -27,6 +27,8 @@ export type RequestSpec = {
   body?: unknown
   /** Aborts the request and every read of its body. */
   signal: AbortSignal
+  /** The option `url` was built from: a bare 404 then says to check it. */
+  baseUrl?: BaseUrlOption
   /** 1 for the first try; for the `debug` line. */
   attempt: number
   /**
@@ -123,7 +125,7 @@ export class Transport {
     const { signal } = spec
     if (!response.ok) {
       const { text } = await readBodyText(response, signal, ERROR_BODY_BYTES, spec.url)
-      throw errorFromResponse(response, text)
+      throw errorFromResponse(response, text, spec)
     }
     const contentType = response.headers.get('content-type') ?? ''
     if (contentType.includes('html') || !handler.accepts(contentType)) {
