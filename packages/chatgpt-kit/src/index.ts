@@ -4,7 +4,11 @@
  * @module chatgpt
  */
 export { ChatGPTAPI } from './chatgpt-api.js'
-export { CHATGPT_API_DEFAULTS, type ChatGPTAPIOptions } from './chatgpt-api-options.js'
+export {
+  CHATGPT_API_DEFAULTS,
+  type ChatGPTAPIAccessTokenOptions,
+  type ChatGPTAPIOptions
+} from './chatgpt-api-options.js'
 export { ChatGPTConversation } from './chatgpt-conversation.js'
 export { ChatGPTMessageStream, type ChatGPTStreamUpdate } from './chatgpt-message-stream.js'
 export { ConversationHistory } from './conversation-history.js'

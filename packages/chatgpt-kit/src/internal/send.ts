@@ -4,7 +4,7 @@
  * shape) and knows no markdown: the text it reports is the server's.
  */
 import type { ConversationJSONBody, ConversationResponseEvent } from '../types.js'
-import type { AuthState } from './auth-state.js'
+import type { AuthSource } from './auth-source.js'
 import { backendCall } from './backend-call.js'
 import type { CallSignal } from './call-signal.js'
 import type { ReplyState } from './reply.js'
@@ -14,7 +14,7 @@ import type { Transport } from './transport.js'
 
 export type SendContext = {
   transport: Transport
-  auth: AuthState
+  auth: AuthSource
   backendApiBaseUrl: string
   call: CallSignal
   maxRetries: number
