@@ -180,6 +180,17 @@ describe('connection reset and socket closed', () => {
   })
 })
 
+describe('a blocked port', () => {
+  it('a port the Fetch standard blocks (9, discard) says so, over a real fetch', async () => {
+    const secrets = freshSecrets()
+    const error = await rejectionWithin(clientOf('http://127.0.0.1:9', secrets).getModels())
+    expectCleanNetworkError(error, secrets)
+    expect(error.message).toBe(
+      'ChatGPT request failed: fetch refuses to connect to 127.0.0.1:9: a port the Fetch standard blocks ("bad port"); use another port'
+    )
+  })
+})
+
 describe('what a failure is called, by code', () => {
   // The causes a loopback test cannot provoke offline (a connect timeout needs a network that
   // drops packets), checked on the wording function itself.

@@ -112,6 +112,10 @@ export function describeNetworkFailure(code: string | undefined, where: string, 
     const reason = code.startsWith('ERR_SSL_') ? code.slice(8).toLowerCase().replace(/_/g, ' ') : causeMessage
     return `TLS failure with ${where} (${code}${reason ? `: ${oneLine(reason)}` : ''}): check http vs https in the base URL, the proxy, or the certificates this machine trusts`
   }
+  // undici's only word for the Fetch standard's blocked ports (9, 25, 6000, …), with no code.
+  if (causeMessage === 'bad port') {
+    return `fetch refuses to connect to ${where}: a port the Fetch standard blocks ("bad port"); use another port`
+  }
   const said = causeMessage ? oneLine(causeMessage) : ''
   const detail = code && said ? `${code}: ${said}` : code || said || 'no reason given'
   return `network error talking to ${where} (${detail})`
