@@ -360,10 +360,10 @@ export interface TestBackend {
    * request: for clients made with `ChatGPTAPI.fromAccessToken`. It is a JWT whose `exp` claim
    * says when it expires.
    *
-   * @param opts.sessionToken - A session token of the account (valid or expired, not revoked).
-   *   @defaultValue the default account's
-   * @param opts.expiresInSeconds - Its lifetime; below 0, it expired that long ago.
-   *   @defaultValue `accessTokenTTLSeconds`
+   * @param opts.sessionToken - A session token of the account (valid or expired, not revoked);
+   *   the default account's when left out.
+   * @param opts.expiresInSeconds - Its lifetime, `accessTokenTTLSeconds` when left out; below 0,
+   *   it expired that long ago.
    * @throws TypeError for an unknown session token or a lifetime that is not a finite number.
    */
   issueAccessToken(opts?: { sessionToken?: string; expiresInSeconds?: number }): string
