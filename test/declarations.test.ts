@@ -21,7 +21,7 @@ describe("the library's build/*.d.ts", () => {
     // `chatgpt-kit/internal` is the sibling packages' entry, internal by name and by contract.
     for (const file of files.filter((path) => !path.endsWith('/internal.d.ts'))) {
       const text = readFileSync(file, 'utf8')
-      for (const internal of ['CallSignal', 'AccountQueue', 'AccessTokenCache', 'ReplyState', 'AuthState', 'Transport', 'Secrets', 'clientInternals', 'ClientHooks', 'LeaseWaiters']) {
+      for (const internal of ['CallSignal', 'AccountQueue', 'AccessTokenCache', 'ReplyState', 'AuthState', 'AuthSource', 'AccessTokenAuth', 'Transport', 'Secrets', 'clientInternals', 'ClientHooks', 'LeaseWaiters']) {
         expect(text, `${file} names ${internal}`).not.toMatch(new RegExp(`\\b${internal}\\b`))
       }
     }

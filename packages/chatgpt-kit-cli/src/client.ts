@@ -39,7 +39,8 @@ export function secretsOf(settings: Settings | undefined): (string | undefined)[
 }
 
 /**
- * A client for the settings' backend.
+ * A client for the settings' backend: signed in with the session token, or, without one, with
+ * the access token alone (`--access-token` / `ACCESS_TOKEN`), which is used until it expires.
  *
  * @param options.withAccessToken - `false` to ignore `ACCESS_TOKEN`, so that the session itself
  *   is checked (`login`, `auth`).
@@ -49,22 +50,26 @@ export function createApi(
   settings: Settings,
   options: { debug?: boolean; withAccessToken?: boolean } = {}
 ): ChatGPTAPI {
-  const { sessionToken, clearanceToken, userAgent, accessToken } = settings.credentials
-  if (!sessionToken) {
+  const { sessionToken, clearanceToken, userAgent } = settings.credentials
+  const accessToken = options.withAccessToken === false ? undefined : settings.credentials.accessToken
+  if (!sessionToken && !accessToken) {
+    const orAccessToken = options.withAccessToken === false ? '' : ' (or an access token alone: --access-token or ACCESS_TOKEN)'
     throw new CliError(
-      `not signed in to ${settings.baseUrl}: run \`chatgpt login\`, set SESSION_TOKEN (or put it in .env), or pass --session-token`
+      `not signed in to ${settings.baseUrl}: run \`chatgpt login\`, set SESSION_TOKEN (or put it in .env), or pass --session-token${orAccessToken}`
     )
   }
+  const common = {
+    clearanceToken,
+    userAgent,
+    apiBaseUrl: `${settings.baseUrl}/api`,
+    backendApiBaseUrl: `${settings.baseUrl}/backend-api`,
+    debug: options.debug ? (line: string) => ctx.stderr.write(`${ctx.err.dim(`[debug] ${line}`)}\n`) : undefined
+  }
   try {
-    return new ChatGPTAPI({
-      sessionToken,
-      clearanceToken,
-      userAgent,
-      accessToken: options.withAccessToken === false ? undefined : accessToken,
-      apiBaseUrl: `${settings.baseUrl}/api`,
-      backendApiBaseUrl: `${settings.baseUrl}/backend-api`,
-      debug: options.debug ? (line: string) => ctx.stderr.write(`${ctx.err.dim(`[debug] ${line}`)}\n`) : undefined
-    })
+    // With a session token too, the access token is only its first cache entry, as before.
+    return sessionToken
+      ? new ChatGPTAPI({ sessionToken, accessToken, ...common })
+      : ChatGPTAPI.fromAccessToken({ accessToken: accessToken!, ...common })
   } catch (error) {
     // The client refuses unusable tokens (a newline, a `;`) before sending anything.
     throw new UsageError((error as Error).message)

@@ -4,7 +4,7 @@
  * `types.ts`, at the bottom of the layers.)
  */
 import { ChatGPTError } from './errors.js'
-import type { ChatGPTAPIOptions } from './types.js'
+import type { ChatGPTAPIAccessTokenOptions, ChatGPTAPIOptions } from './types.js'
 import {
   assertBaseUrl,
   assertCount,
@@ -38,6 +38,12 @@ export type ResolvedOptions = ChatGPTAPIOptions & {
       : boolean
 }
 
+/** The options of {@link ChatGPTAPI.fromAccessToken} with every default applied, checked. */
+export type ResolvedAccessTokenOptions = Omit<ResolvedOptions, 'sessionToken' | 'accessToken'> & {
+  sessionToken?: undefined
+  accessToken: string
+}
+
 /**
  * Applies the defaults and checks every option.
  * @throws `ChatGPTError('ChatGPT invalid session token')` without a session token (the seed's
@@ -49,8 +55,27 @@ export function resolveOptions(opts: ChatGPTAPIOptions): ResolvedOptions {
     throw new ChatGPTError('ChatGPT invalid session token', { code: 'invalid_argument' })
   }
   assertToken('sessionToken', options.sessionToken, true)
-  assertToken('clearanceToken', options.clearanceToken)
   assertToken('accessToken', options.accessToken)
+  return checkedRest(options)
+}
+
+/**
+ * The options of an access token alone: the same checks, the access token required.
+ * @throws ChatGPTError `invalid_argument` without an access token, with a session token (the
+ *   constructor takes those), or for any unusable value.
+ */
+export function resolveAccessTokenOptions(opts: ChatGPTAPIAccessTokenOptions): ResolvedAccessTokenOptions {
+  const options = { ...CHATGPT_API_DEFAULTS, ...definedOnly(opts ?? {}) } as ResolvedAccessTokenOptions
+  assertToken('accessToken', options.accessToken, true)
+  if ((options as { sessionToken?: unknown }).sessionToken) {
+    throw invalidArgument('fromAccessToken takes no sessionToken: pass both to new ChatGPTAPI({ sessionToken, accessToken }) instead')
+  }
+  return checkedRest(options)
+}
+
+/** The checks and normalisations every client's options share, besides its credentials. */
+function checkedRest<T extends Omit<ResolvedOptions, 'sessionToken'>>(options: T): T {
+  assertToken('clearanceToken', options.clearanceToken)
   assertDuration('accessTokenTTL', options.accessTokenTTL)
   assertCount('maxRetries', options.maxRetries)
   assertCount('maxQueueSize', options.maxQueueSize)
@@ -81,4 +106,4 @@ function definedOnly<T extends object>(value: T): T {
   ) as T
 }
 
-export type { ChatGPTAPIOptions }
+export type { ChatGPTAPIAccessTokenOptions, ChatGPTAPIOptions }

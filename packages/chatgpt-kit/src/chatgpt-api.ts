@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto'
 
-import { type ChatGPTAPIOptions, resolveOptions } from './chatgpt-api-options.js'
+import {
+  type ChatGPTAPIAccessTokenOptions,
+  type ChatGPTAPIOptions,
+  resolveAccessTokenOptions,
+  resolveOptions
+} from './chatgpt-api-options.js'
 import { ChatGPTConversation } from './chatgpt-conversation.js'
 import { ChatGPTMessageStream } from './chatgpt-message-stream.js'
 import { ConversationHistory } from './conversation-history.js'
@@ -22,9 +27,11 @@ import type {
   SendMessageOptions,
   User
 } from './types.js'
+import { AccessTokenAuth } from './internal/access-token-auth.js'
 import { AccountQueue } from './internal/account-queue.js'
 import { continueMessageBody, nextMessageBody, variantMessageBody } from './internal/action-bodies.js'
 import { assertFields, assertSuccess, modelsOf, titleOf } from './internal/answer-checks.js'
+import type { AuthSource } from './internal/auth-source.js'
 import { AuthState } from './internal/auth-state.js'
 import { replyWithContinuations } from './internal/auto-continue.js'
 import { backendCall } from './internal/backend-call.js'
@@ -39,6 +46,7 @@ import { replyPresenter } from './internal/reply-presenter.js'
 import { jsonAnswer } from './internal/response-handlers.js'
 import { Secrets } from './internal/secrets.js'
 import { sendRound } from './internal/send.js'
+import { SESSION_REQUEST_TIMEOUT_MS } from './internal/session-auth.js'
 import { Transport } from './internal/transport.js'
 import { regenerationTarget } from './internal/tree-targets.js'
 import {
@@ -58,8 +66,16 @@ import {
 type UpdateObserver = (text: string, state: ReplyState, appended?: string) => void
 
 /**
+ * The option objects {@link ChatGPTAPI.fromAccessToken} hands to the constructor: only these may
+ * go without a session token. A module-private mark, so that the constructor's own contract (a
+ * session token is required) stays exactly the seed's.
+ */
+const accessTokenOnly = new WeakSet<object>()
+
+/**
  * A client for the ChatGPT web backend: session token → access token, messages with streaming,
- * timeouts and abort, and conversations.
+ * timeouts and abort, and conversations. With an access token alone, see
+ * {@link ChatGPTAPI.fromAccessToken}.
  *
  * @example
  * ```ts
@@ -81,7 +97,7 @@ export class ChatGPTAPI {
   readonly #model: string
   readonly #secrets = new Secrets()
   readonly #transport: Transport
-  readonly #auth: AuthState
+  readonly #auth: AuthSource
   readonly #queue: AccountQueue
 
   /**
@@ -92,7 +108,9 @@ export class ChatGPTAPI {
    *   a ChatGPTError with code `invalid_argument` for any other unusable option.
    */
   constructor(opts: ChatGPTAPIOptions) {
-    const options = resolveOptions(opts)
+    const options = accessTokenOnly.has(opts)
+      ? resolveAccessTokenOptions(opts as unknown as ChatGPTAPIAccessTokenOptions)
+      : resolveOptions(opts)
     this.#markdown = !!options.markdown
     this.#backendApiBaseUrl = options.backendApiBaseUrl
     this.#maxRetries = options.maxRetries
@@ -113,24 +131,61 @@ export class ChatGPTAPI {
       secrets: this.#secrets,
       debug: options.debug
     })
-    this.#auth = new AuthState({
-      sessionToken: options.sessionToken,
-      accessToken: options.accessToken,
-      accessTokenTTL: options.accessTokenTTL,
-      apiBaseUrl: options.apiBaseUrl,
-      maxRetries: options.maxRetries,
-      transport: this.#transport,
-      secrets: this.#secrets
-    })
+    this.#auth =
+      options.sessionToken === undefined
+        ? new AccessTokenAuth(options.accessToken, this.#secrets)
+        : new AuthState({
+            sessionToken: options.sessionToken,
+            accessToken: options.accessToken,
+            accessTokenTTL: options.accessTokenTTL,
+            apiBaseUrl: options.apiBaseUrl,
+            maxRetries: options.maxRetries,
+            transport: this.#transport,
+            secrets: this.#secrets
+          })
     registerClientHooks(this, {
       sendWithUpdates: (message, opts, onUpdate) => this.#sendNext(message, opts, onUpdate),
       plainText: !this.#markdown,
-      observeAuth: (listener) => this.#auth.observe(listener)
+      // Only a session signs in again; an access token alone has no sign-ins to observe.
+      observeAuth: this.#auth instanceof AuthState ? (listener) => (this.#auth as AuthState).observe(listener) : undefined
     })
   }
 
   /**
-   * Gets the currently signed-in user, if authenticated, `null` otherwise.
+   * A client signed in with an access token alone, as the original package's
+   * `ChatGPTUnofficialProxyAPI` was: no session token, no request to the session endpoint.
+   *
+   * The token is used until it expires — until its JWT `exp` claim passes (read, not verified,
+   * when the token is a JWT) or the server refuses it with a 401. There is nothing to refresh it
+   * with, so from then on every call fails at once with a ChatGPTError `token_expired` whose
+   * message says to sign in again for a new access token or to use a session token.
+   * `accessTokenTTL` has no effect, and {@link ChatGPTAPI.user} stays `null` (only the session
+   * names the user). {@link ChatGPTAPI.ensureAuth} checks the token with one request
+   * (`GET /models`); {@link ChatGPTAPI.refreshAccessToken} and
+   * {@link ChatGPTAPI.getIsAuthenticated} send nothing.
+   *
+   * @param opts - The constructor's options without `sessionToken`; `accessToken` is required.
+   *   See {@link ChatGPTAPIAccessTokenOptions}.
+   * @returns The client; it sends nothing until it is used.
+   * @throws ChatGPTError `invalid_argument` when `accessToken` is missing, empty or cannot go into
+   *   a header, when a `sessionToken` is passed too, or for any other unusable option.
+   *
+   * @example
+   * ```ts
+   * const api = ChatGPTAPI.fromAccessToken({ accessToken: process.env.ACCESS_TOKEN })
+   * const reply = await api.sendMessage('Hello World!')
+   * ```
+   */
+  static fromAccessToken(opts: ChatGPTAPIAccessTokenOptions): ChatGPTAPI {
+    // A copy, so that the mark never sticks to an object of the caller's.
+    const marked = { ...(opts ?? {}) }
+    accessTokenOnly.add(marked)
+    return new ChatGPTAPI(marked as unknown as ChatGPTAPIOptions)
+  }
+
+  /**
+   * Gets the currently signed-in user, if authenticated, `null` otherwise. Always `null` for a
+   * client made with {@link ChatGPTAPI.fromAccessToken}.
    */
   get user(): User | null {
     return this.#auth.user
@@ -574,7 +629,7 @@ export class ChatGPTAPI {
       call.throwIfAborted()
       call.watchIdle(this.#idleTimeoutMs)
       const url = `${this.#backendApiBaseUrl}${path}`
-      const request = { method, url, body: opts.body, call, maxRetries: this.#maxRetries }
+      const request = { method, url, baseUrl: this.#backendApiBaseUrl, body: opts.body, call, maxRetries: this.#maxRetries }
       const answer = await backendCall(this.#transport, this.#auth, request, jsonAnswer)
       return answer.value as T
     } catch (error) {
@@ -606,7 +661,8 @@ export class ChatGPTAPI {
 
   /**
    * @returns `true` if the client has a valid acces token or `false` if refreshing
-   * the token fails.
+   * the token fails. With an access token alone ({@link ChatGPTAPI.fromAccessToken}): `false`
+   * once its `exp` has passed or the server has refused it, without a request.
    */
   async getIsAuthenticated(): Promise<boolean> {
     try {
@@ -620,9 +676,21 @@ export class ChatGPTAPI {
   /**
    * Refreshes the client's access token which will succeed only if the session
    * is still valid.
+   *
+   * With an access token alone ({@link ChatGPTAPI.fromAccessToken}) there is no session: the
+   * token itself is checked with one request (`GET {backendApiBaseUrl}/models`), so that a token
+   * the server refuses fails here rather than at the first message.
+   *
+   * @returns A valid access token
+   * @throws As {@link ChatGPTAPI.refreshAccessToken}; with an access token alone, as that request
+   *   fails (`token_expired` when the server refuses the token).
    */
   async ensureAuth(): Promise<string> {
-    return await this.refreshAccessToken()
+    const token = await this.refreshAccessToken()
+    if (!this.#auth.canRefresh) {
+      await this.#backendJson('GET', '/models', { timeoutMs: SESSION_REQUEST_TIMEOUT_MS })
+    }
+    return token
   }
 
   /**
@@ -633,9 +701,13 @@ export class ChatGPTAPI {
    * prevent refreshing access tokens too frequently. Concurrent callers on a cold cache share
    * one request.
    *
+   * With an access token alone ({@link ChatGPTAPI.fromAccessToken}) there is nothing to refresh
+   * it with: this returns it, without a request, until it is known to have expired.
+   *
    * @returns A valid access token
    * @throws A ChatGPTError whose message starts "ChatGPT failed to refresh auth token." and says
-   *   why (code `unauthorized`, `session_expired`, `cloudflare_challenge`, `network`, …).
+   *   why (code `unauthorized`, `session_expired`, `cloudflare_challenge`, `network`, …); with an
+   *   access token alone, `token_expired` once its `exp` has passed or the server refused it.
    */
   async refreshAccessToken(): Promise<string> {
     try {

@@ -10,18 +10,22 @@
  *
  * - `unauthorized` — the session token is invalid (or the server refused it).
  * - `session_expired` — the session token expired; sign in again for a new one.
- * - `token_expired` — the access token expired or was rejected (401 on a backend call).
+ * - `token_expired` — the access token expired or was rejected (401 on a backend call). A client
+ *   made with `ChatGPTAPI.fromAccessToken` has nothing to refresh it with: from then on each call
+ *   fails with this code, without a request; sign in again for a new token.
  * - `cloudflare_challenge` — Cloudflare answered with a challenge: the clearance token is
  *   missing, stale, or was issued to another IP or User-Agent.
  * - `rate_limited` — 429: too many requests, or one message already in flight on this account.
  * - `conversation_not_found` — unknown or deleted conversation (404).
- * - `not_found` — any other 404.
+ * - `not_found` — any other 404 (a bare one, as a wrong base URL gets, names the base URL option
+ *   to check).
  * - `message_too_long` — the prompt is over the server's limit (413).
  * - `bad_request` — the server refused the request as malformed (400, 422).
  * - `forbidden` — 403 that is not a Cloudflare challenge.
  * - `server_error` — 5xx.
  * - `http_error` — any other unexpected HTTP status.
- * - `network` — the connection failed or was reset.
+ * - `network` — the connection failed or was reset; the message names the host (`host:port`)
+ *   and the cause: connection refused, DNS lookup failed, TLS failure, timeout, reset, closed.
  * - `timeout` — `timeoutMs` elapsed.
  * - `aborted` — a reply stream was aborted without a reason of the caller's own (its loop was
  *   left early, `abort()` was called, or its `ReadableStream` was cancelled), or the account

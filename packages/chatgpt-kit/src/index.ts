@@ -4,7 +4,11 @@
  * @module chatgpt
  */
 export { ChatGPTAPI } from './chatgpt-api.js'
-export { CHATGPT_API_DEFAULTS, type ChatGPTAPIOptions } from './chatgpt-api-options.js'
+export {
+  CHATGPT_API_DEFAULTS,
+  type ChatGPTAPIAccessTokenOptions,
+  type ChatGPTAPIOptions
+} from './chatgpt-api-options.js'
 export { ChatGPTAccountPool } from './chatgpt-account-pool.js'
 export {
   CHATGPT_ACCOUNT_POOL_DEFAULTS,

@@ -453,6 +453,21 @@ export type ModerationOptions = CallOptions & {
   messageId?: string
 }
 
+/**
+ * Options of {@link ChatGPTAPI.fromAccessToken}: those of the constructor, without a session
+ * token and with the access token required.
+ */
+export type ChatGPTAPIAccessTokenOptions = Omit<ChatGPTAPIOptions, 'sessionToken' | 'accessToken' | 'accessTokenTTL'> & {
+  /**
+   * **Required** access token: the `accessToken` of `https://chat.openai.com/api/auth/session`
+   * in a signed-in browser (a JWT that lasts days). It is used until it expires; nothing can
+   * refresh it.
+   */
+  accessToken: string
+  /** Has no effect here: with no session to get a new token from, the token is kept until it expires. */
+  accessTokenTTL?: number
+}
+
 /** Options of the {@link ChatGPTAPI} constructor. */
 export type ChatGPTAPIOptions = {
   /**

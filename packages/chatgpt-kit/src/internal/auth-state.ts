@@ -5,6 +5,7 @@
  */
 import { ChatGPTError } from '../errors.js'
 import type { User } from '../types.js'
+import type { AuthSource } from './auth-source.js'
 import { backoffBeforeRetry } from './backoff.js'
 import type { AuthEvent } from './client-hooks.js'
 import { raceAbort } from './race-abort.js'
@@ -23,7 +24,8 @@ export type AuthOptions = {
   secrets: Secrets
 }
 
-export class AuthState {
+export class AuthState implements AuthSource {
+  readonly canRefresh = true
   #sessionToken: string
   #user: User | null = null
   readonly #cache: AccessTokenCache
@@ -73,7 +75,10 @@ export class AuthState {
     }
   }
 
-  /** Forgets `token` after the server refused it, unless a newer one has replaced it already. */
+  /**
+   * Forgets `token` after the server refused it, unless a newer one has replaced it already: the
+   * next {@link AuthState.accessToken} asks the session for another.
+   */
   invalidate(token: string): void {
     if (this.#cache.get() === token) this.#cache.clear()
   }

@@ -1,10 +1,11 @@
 /**
  * One authenticated request to the backend API with the retry rules of a call: tried again after
- * a failure the policy allows (`retry.ts`), and once with a fresh access token after a 401. The
- * access token is fetched outside the retries: the session refresh has retried on its own.
+ * a failure the policy allows (`retry.ts`), and once with a fresh access token after a 401 (an
+ * access token given alone has none: the 401 ends the call). The access token is fetched outside
+ * the retries: the session refresh has retried on its own.
  */
 import { ChatGPTError } from '../errors.js'
-import type { AuthState } from './auth-state.js'
+import type { AuthSource } from './auth-source.js'
 import { backoffBeforeRetry } from './backoff.js'
 import type { CallSignal } from './call-signal.js'
 import type { RequestSpec, ResponseHandler, Transport } from './transport.js'
@@ -12,6 +13,8 @@ import type { RequestSpec, ResponseHandler, Transport } from './transport.js'
 export type BackendCall = {
   method: RequestSpec['method']
   url: string
+  /** `backendApiBaseUrl`, which `url` starts with: a bare 404 says to check it. */
+  baseUrl: string
   body?: unknown
   call: CallSignal
   maxRetries: number
@@ -19,7 +22,7 @@ export type BackendCall = {
 
 export async function backendCall<T>(
   transport: Transport,
-  auth: AuthState,
+  auth: AuthSource,
   request: BackendCall,
   handler: ResponseHandler<T>
 ): Promise<T> {
@@ -40,6 +43,7 @@ export async function backendCall<T>(
         {
           method,
           url: request.url,
+          baseUrl: { name: 'backendApiBaseUrl', url: request.baseUrl },
           body: request.body,
           accessToken,
           signal: call.signal,
@@ -53,8 +57,11 @@ export async function backendCall<T>(
       if (call.aborted) throw call.reason
       if (error instanceof ChatGPTError && error.code === 'token_expired' && !reauthenticated) {
         reauthenticated = true
-        transport.log(`${backoff.what}: access token refused (${error.statusCode}); re-auth and one more try`)
-        auth.invalidate(accessToken)
+        transport.log(
+          `${backoff.what}: access token refused (${error.statusCode}); ${auth.canRefresh ? 're-auth and one more try' : 'it cannot be refreshed'}`
+        )
+        // Without a session the next `accessToken` fails with what to do; with one, it is fresh.
+        auth.invalidate(accessToken, error)
         continue
       }
       if (!(await backoffBeforeRetry(backoff, error, retries))) throw error

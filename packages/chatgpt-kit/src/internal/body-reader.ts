@@ -19,11 +19,15 @@ export class BodyReader {
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>
   #finished = false
 
-  /** @param onChunk - Called with each chunk that arrives (a sign of life, for an idle clock). */
+  /**
+   * @param onChunk - Called with each chunk that arrives (a sign of life, for an idle clock).
+   * @param url - The request's URL, for the host a network error names.
+   */
   constructor(
     body: ReadableStream<Uint8Array>,
     private readonly signal: AbortSignal,
-    private readonly onChunk?: () => void
+    private readonly onChunk?: () => void,
+    private readonly url?: string
   ) {
     this.#reader = body.getReader()
   }
@@ -60,7 +64,7 @@ export class BodyReader {
         throw signal.reason
       }
       // Nothing but the connection can fail a body read (no caller code runs inside it).
-      throw error instanceof ChatGPTError ? error : networkError(error)
+      throw error instanceof ChatGPTError ? error : networkError(error, this.url)
     } finally {
       signal.removeEventListener('abort', onAbort!)
       // The losing side of the race must not surface as an unhandled rejection.
@@ -115,11 +119,12 @@ export async function readText(
   return { text: parts.join(''), truncated: false }
 }
 
-/** {@link readText} of a response's body. */
+/** {@link readText} of a response's body (`url`: the request's, for a network error). */
 export function readBodyText(
   response: Response,
   signal: AbortSignal,
-  limit = MAX_JSON_BODY_BYTES
+  limit = MAX_JSON_BODY_BYTES,
+  url?: string
 ): Promise<{ text: string; truncated: boolean }> {
-  return readText(response.body ? new BodyReader(response.body, signal) : undefined, limit)
+  return readText(response.body ? new BodyReader(response.body, signal, undefined, url) : undefined, limit)
 }

@@ -74,12 +74,48 @@ function withoutBody(response: Response): Response | undefined {
 // Headers that carry credentials: never kept on an error.
 const COOKIE_HEADERS = new Set(['set-cookie', 'set-cookie2', 'cookie', 'authorization', 'proxy-authorization'])
 
+/** The base URL option a request's URL was built from, for the hint on a bare 404. */
+export type BaseUrlOption = { name: 'apiBaseUrl' | 'backendApiBaseUrl'; url: string }
+
+/**
+ * A 404 that says nothing but "not found" (an HTML page, an empty or generic body) is what a
+ * wrong base URL gets; a real missing conversation or message names itself (`code`, message).
+ */
+function isBareNotFound(detail: ServerDetail | undefined): boolean {
+  return !detail?.code && (!detail?.message || /^\s*not found\.?\s*$/i.test(detail.message))
+}
+
+/**
+ * "http://host/base has no /endpoint; check apiBaseUrl …": the base as origin and path (never
+ * its query), and the endpoint that was not there.
+ */
+export function baseUrlHint(base: BaseUrlOption, requestUrl: string): string {
+  const withoutQuery = (text: string) => text.replace(/[?#].*$/s, '')
+  let shown = withoutQuery(base.url)
+  let endpoint = requestUrl.startsWith(base.url) ? requestUrl.slice(base.url.length) : withoutQuery(requestUrl)
+  try {
+    const { origin, pathname } = new URL(base.url)
+    shown = `${origin}${pathname === '/' ? '' : pathname}`
+  } catch {
+    // Options are checked as URLs before any request; the text as given is still a fair hint.
+  }
+  endpoint = withoutQuery(endpoint) || '/'
+  return `${oneLine(shown)} has no ${oneLine(endpoint)}; check ${base.name} (the server and the path)`
+}
+
 /**
  * The error for a non-2xx answer (or a 2xx that is an error page), given the body text read
  * with a bound. Secrets are redacted later, on the way out (`secrets.ts`); the answer kept on
  * the error has no body and no cookies.
+ *
+ * @param request - The request's URL and the base URL option it was built from: a bare 404
+ *   then says which option to check.
  */
-export function errorFromResponse(response: Response, bodyText: string): ChatGPTError {
+export function errorFromResponse(
+  response: Response,
+  bodyText: string,
+  request?: { url: string; baseUrl?: BaseUrlOption }
+): ChatGPTError {
   const base = {
     statusCode: response.status,
     // Not cut to its final length here: redaction (`secrets.ts`) cuts it after taking secrets out.
@@ -94,7 +130,13 @@ export function errorFromResponse(response: Response, bodyText: string): ChatGPT
   const code = codeFor(response.status, detail)
   const said = detail?.message ? oneLine(detail.message) : ''
   const status = `${response.status}${base.statusText ? ` ${base.statusText}` : ''}`
-  return new ChatGPTError(said ? `ChatGPT error ${response.status}: ${said}` : `ChatGPT error ${status}`, {
+  const message =
+    code === 'not_found' && request?.baseUrl && isBareNotFound(detail)
+      ? `ChatGPT error ${status}: ${baseUrlHint(request.baseUrl, request.url)}`
+      : said
+        ? `ChatGPT error ${response.status}: ${said}`
+        : `ChatGPT error ${status}`
+  return new ChatGPTError(message, {
     ...base,
     code,
     // Any status may carry a hint (503 with Retry-After is a refusal to come back later).

@@ -4,7 +4,7 @@
  * shape) and knows no markdown: the text it reports is the server's.
  */
 import type { ConversationJSONBody, ConversationResponseEvent } from '../types.js'
-import type { AuthState } from './auth-state.js'
+import type { AuthSource } from './auth-source.js'
 import { backendCall } from './backend-call.js'
 import type { CallSignal } from './call-signal.js'
 import type { ReplyState } from './reply.js'
@@ -14,7 +14,7 @@ import type { Transport } from './transport.js'
 
 export type SendContext = {
   transport: Transport
-  auth: AuthState
+  auth: AuthSource
   backendApiBaseUrl: string
   call: CallSignal
   maxRetries: number
@@ -28,7 +28,14 @@ export async function sendRound(context: SendContext, body: ConversationJSONBody
   const stream = await backendCall(
     context.transport,
     context.auth,
-    { method: 'POST', url: `${context.backendApiBaseUrl}/conversation`, body, call, maxRetries: context.maxRetries },
+    {
+      method: 'POST',
+      url: `${context.backendApiBaseUrl}/conversation`,
+      baseUrl: context.backendApiBaseUrl,
+      body,
+      call,
+      maxRetries: context.maxRetries
+    },
     eventStream
   )
   // Its bytes keep the call's idle clock going (`backendCall`).

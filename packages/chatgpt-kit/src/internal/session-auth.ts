@@ -46,6 +46,8 @@ function requestFailure(error: unknown, timedOut: boolean): unknown {
   // The fetch failure itself stays the cause: the retry policy asks it what kind it was.
   if (error.code === 'network') return authError(error.message.replace(/^ChatGPT request failed/, 'Network error'), 'network', error.originalError)
   if (error.code === 'cloudflare_challenge' || error.code === 'invalid_response') return authError(error.message, error.code, error)
+  // A bare 404 carries the hint to check apiBaseUrl (`http-error.ts`); the message keeps it.
+  if (error.code === 'not_found') return authError(error.message.replace(/^ChatGPT error /, 'HTTP '), 'not_found', error)
   // On this endpoint a 401 or 403 refuses the session itself, not an access token.
   const code = error.code === 'token_expired' || error.code === 'forbidden' ? 'unauthorized' : error.code
   const status = `HTTP ${error.statusCode ?? ''} ${error.statusText ?? ''}`.trim()
@@ -69,6 +71,7 @@ export async function requestSession(
       {
         method: 'GET',
         url: `${request.apiBaseUrl}/auth/session`,
+        baseUrl: { name: 'apiBaseUrl', url: request.apiBaseUrl },
         sessionToken: request.sessionToken,
         signal,
         attempt: request.attempt

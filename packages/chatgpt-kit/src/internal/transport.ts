@@ -8,7 +8,7 @@
 import { ChatGPTError } from '../errors.js'
 import { BodyReader, readBodyText } from './body-reader.js'
 import { CLEARANCE_COOKIE, SESSION_COOKIE, browserHeaders, cookieHeader } from './browser-headers.js'
-import { errorFromResponse, unexpectedAnswerError } from './http-error.js'
+import { type BaseUrlOption, errorFromResponse, unexpectedAnswerError } from './http-error.js'
 import { networkError } from './network-error.js'
 import type { Secrets } from './secrets.js'
 
@@ -27,6 +27,8 @@ export type RequestSpec = {
   body?: unknown
   /** Aborts the request and every read of its body. */
   signal: AbortSignal
+  /** The option `url` was built from: a bare 404 then says to check it. */
+  baseUrl?: BaseUrlOption
   /** 1 for the first try; for the `debug` line. */
   attempt: number
   /**
@@ -112,7 +114,7 @@ export class Transport {
       // Our own fetch's verdicts (a proxy without undici) are already the error to show.
       if (error instanceof ChatGPTError) throw error
       this.log(`${request} → network error (${Date.now() - started} ms, attempt ${spec.attempt})`)
-      throw networkError(error)
+      throw networkError(error, spec.url)
     }
     this.log(`${request} → ${response.status} (${Date.now() - started} ms, attempt ${spec.attempt})`)
     spec.onAlive?.()
@@ -122,15 +124,15 @@ export class Transport {
   async #answer<T>(response: Response, spec: RequestSpec, handler: ResponseHandler<T>): Promise<T> {
     const { signal } = spec
     if (!response.ok) {
-      const { text } = await readBodyText(response, signal, ERROR_BODY_BYTES)
-      throw errorFromResponse(response, text)
+      const { text } = await readBodyText(response, signal, ERROR_BODY_BYTES, spec.url)
+      throw errorFromResponse(response, text, spec)
     }
     const contentType = response.headers.get('content-type') ?? ''
     if (contentType.includes('html') || !handler.accepts(contentType)) {
-      const { text } = await readBodyText(response, signal, ERROR_BODY_BYTES)
+      const { text } = await readBodyText(response, signal, ERROR_BODY_BYTES, spec.url)
       throw unexpectedAnswerError(response, text, handler.what)
     }
-    const body = response.body ? new BodyReader(response.body, signal, spec.onAlive) : undefined
+    const body = response.body ? new BodyReader(response.body, signal, spec.onAlive, spec.url) : undefined
     try {
       return await handler.handle(response, body, signal)
     } catch (error) {

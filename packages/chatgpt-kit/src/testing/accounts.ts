@@ -79,9 +79,9 @@ export class AccountRegistry {
     if (session) session.state = 'revoked'
   }
 
-  /** A fresh access token, unique per call. */
-  issueAccessToken(user: TestUser): { token: string; expiresAt: number } {
-    const expiresAt = Date.now() + this.accessTokenTTLSeconds * 1000
+  /** A fresh access token, unique per call; `ttlSeconds` below 0 makes one already expired. */
+  issueAccessToken(user: TestUser, ttlSeconds = this.accessTokenTTLSeconds): { token: string; expiresAt: number } {
+    const expiresAt = Date.now() + ttlSeconds * 1000
     const token = makeJwt(user, expiresAt)
     this.#accessTokens.set(token, { userId: user.id, expiresAt, expired: false })
     return { token, expiresAt }

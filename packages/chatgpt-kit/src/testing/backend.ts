@@ -110,6 +110,13 @@ export async function createTestBackend(options?: TestBackendOptions): Promise<T
     addAccount: (opts?: { name?: string; email?: string }): TestAccount => ctx.accounts.create(opts),
     expireSession: (token: string) => ctx.accounts.expireSession(token),
     revokeSession: (token: string) => ctx.accounts.revokeSession(token),
+    issueAccessToken(opts: { sessionToken?: string; expiresInSeconds?: number } = {}): string {
+      const found = ctx.accounts.lookupSession(opts.sessionToken ?? defaultAccount.sessionToken)
+      if (found.kind === 'unknown') throw new TypeError('issueAccessToken: unknown or revoked session token')
+      const ttl = opts.expiresInSeconds ?? resolved.accessTokenTTLSeconds
+      if (typeof ttl !== 'number' || !Number.isFinite(ttl)) throw new TypeError('expiresInSeconds must be a finite number')
+      return ctx.accounts.issueAccessToken(found.user, ttl).token
+    },
     expireAccessTokens: () => ctx.accounts.expireAccessTokens(),
     rotateClearance: () => ctx.clearance.rotate(),
     fault: (f: Fault) => ctx.faults.push(f),

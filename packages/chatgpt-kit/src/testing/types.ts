@@ -388,6 +388,18 @@ export interface TestBackend {
   expireSession(sessionToken: string): void
   /** Revokes a session: `/api/auth/session` then answers `{}`. */
   revokeSession(sessionToken: string): void
+  /**
+   * An access token for an account, as `/api/auth/session` would hand out, without a session
+   * request: for clients made with `ChatGPTAPI.fromAccessToken`. It is a JWT whose `exp` claim
+   * says when it expires.
+   *
+   * @param opts.sessionToken - A session token of the account (valid or expired, not revoked);
+   *   the default account's when left out.
+   * @param opts.expiresInSeconds - Its lifetime, `accessTokenTTLSeconds` when left out; below 0,
+   *   it expired that long ago.
+   * @throws TypeError for an unknown session token or a lifetime that is not a finite number.
+   */
+  issueAccessToken(opts?: { sessionToken?: string; expiresInSeconds?: number }): string
   /** Every access token issued so far now gets 401 `token_expired`. */
   expireAccessTokens(): void
   /** Makes the current clearance stale (it now gets the challenge) and returns the new valid one. */
