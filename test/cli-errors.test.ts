@@ -7,7 +7,7 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 
 import { StateStore } from '../packages/chatgpt-kit-cli/src/state-store.js'
 import { createTestBackend, defaultReply, type TestBackend } from '../packages/chatgpt-kit/src/testing/index.js'
@@ -16,6 +16,10 @@ import { startRawServer } from './helpers/raw-server.js'
 
 let backend: TestBackend
 const sandboxes: Sandbox[] = []
+
+// Tests spawn the command several times in a row (each start takes a second or more on a busy
+// machine): the bound is there to catch a hang, not to time anything.
+vi.setConfig({ testTimeout: 60_000 })
 
 beforeAll(async () => {
   assertBuilt()

@@ -4,13 +4,17 @@
  * of sending "help" to ChatGPT. Spawns the built command against a test backend of its own
  * (faults are queued backend-wide, so these tests run one at a time).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 
 import { createTestBackend, defaultReply, type TestBackend } from '../packages/chatgpt-kit/src/testing/index.js'
 import { assertBuilt, backendEnv, runCli, sandbox, type Sandbox } from './helpers/cli.js'
 
 let backend: TestBackend
 const sandboxes: Sandbox[] = []
+
+// Tests spawn the command several times in a row (each start takes a second or more on a busy
+// machine): the bound is there to catch a hang, not to time anything.
+vi.setConfig({ testTimeout: 60_000 })
 
 beforeAll(async () => {
   assertBuilt()
