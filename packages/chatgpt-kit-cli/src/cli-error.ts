@@ -70,7 +70,7 @@ function baseUrlHint(context: ErrorContext): string {
 }
 
 /** A URL without any `user:password@`, which is no business of an error line. */
-function withoutUserinfo(value: string): string {
+export function withoutUserinfo(value: string): string {
   try {
     const url = new URL(value)
     url.username = ''

@@ -16,7 +16,7 @@ import { join } from 'node:path'
 import * as util from 'node:util'
 
 import { readConfig } from './config-file.js'
-import { UsageError } from './cli-error.js'
+import { UsageError, withoutUserinfo } from './cli-error.js'
 
 /** The backend `--base-url` defaults to: ChatGPT's web app. */
 export const DEFAULT_BASE_URL = 'https://chat.openai.com'
@@ -140,9 +140,7 @@ export function checkTokensMayGo(settings: Pick<Settings, 'baseUrl' | 'credentia
     if (!settings.credentials[key] || source === '.env' || source === 'config file') continue
     const from = source === 'flag' ? 'the command line' : source === 'prompt' ? 'the prompt' : 'the environment'
     const file = settings.dotenvPath
-    const url = new URL(settings.baseUrl)
-    url.username = url.password = ''
-    const backend = url.href.replace(/\/$/, '')
+    const backend = withoutUserinfo(settings.baseUrl)
     throw new UsageError(
       `${file} sets the backend to ${backend} (CHATGPT_BASE_URL), but the ${TOKENS[key]} comes from ${from}, ` +
         `and a .env file in the working directory may only send its own tokens: nothing was sent. ` +
