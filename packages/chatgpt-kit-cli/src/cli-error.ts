@@ -38,13 +38,50 @@ export class InterruptedError extends CliError {
 
 const LOGIN_HINT = 'run `chatgpt login`, or set SESSION_TOKEN'
 
+/** What the line may mention besides the error: the backend in use, when known. */
+export type ErrorContext = { baseUrl?: string }
+
 /** The line to print for an error, and the exit code. `secrets` are removed from the line. */
-export function describeError(error: unknown, secrets: (string | undefined)[] = []): { line: string; exitCode: number } {
-  const { line, exitCode } = explain(error)
+export function describeError(
+  error: unknown,
+  secrets: (string | undefined)[] = [],
+  context: ErrorContext = {}
+): { line: string; exitCode: number } {
+  const { line, exitCode } = explain(error, context)
   return { line: redact(oneLine(line), secrets), exitCode }
 }
 
-function explain(error: unknown): { line: string; exitCode: number } {
+/**
+ * A 404 other than an unknown conversation: the backend has no such endpoint, which mostly means
+ * `--base-url` is not the site's root. Judged by the status, not by the library's wording.
+ */
+export function isMissingEndpoint(error: unknown): boolean {
+  return (
+    error instanceof ChatGPTError &&
+    error.code !== 'conversation_not_found' &&
+    (error.code === 'not_found' || error.statusCode === 404)
+  )
+}
+
+/** What to check when the backend is not where the command looks. */
+function baseUrlHint(context: ErrorContext): string {
+  const url = context.baseUrl ? `the backend URL (${withoutUserinfo(context.baseUrl)})` : 'the backend URL'
+  return `check ${url}, set by --base-url or CHATGPT_BASE_URL: it must be the site's root, like https://chat.openai.com`
+}
+
+/** A URL without any `user:password@`, which is no business of an error line. */
+export function withoutUserinfo(value: string): string {
+  try {
+    const url = new URL(value)
+    url.username = ''
+    url.password = ''
+    return url.href.replace(/\/$/, '')
+  } catch {
+    return value
+  }
+}
+
+function explain(error: unknown, context: ErrorContext): { line: string; exitCode: number } {
   if (error instanceof CliError) return { line: error.message, exitCode: error.exitCode }
   if (error instanceof LockTimeoutError) {
     return {
@@ -57,6 +94,7 @@ function explain(error: unknown): { line: string; exitCode: number } {
     return { line: message, exitCode: EXIT.failure }
   }
   const fail = (line: string) => ({ line, exitCode: EXIT.failure })
+  if (isMissingEndpoint(error)) return fail(`${error.message}: there is no such endpoint; ${baseUrlHint(context)}`)
   switch (error.code) {
     case 'unauthorized':
       return fail(`the session token was refused: sign in again in a browser, copy the __Secure-next-auth.session-token cookie, and ${LOGIN_HINT}`)

@@ -35,16 +35,28 @@ export function readConfig(path: string): { file: ConfigFile; tooOpen: boolean }
   } catch {
     return { file: empty(), tooOpen }
   }
+  let parsed: unknown
   try {
-    const parsed = JSON.parse(text) as ConfigFile
-    if (parsed?.version === 1 && parsed.backends && typeof parsed.backends === 'object') {
-      return { file: parsed, tooOpen }
-    }
+    parsed = JSON.parse(text)
   } catch {
     // An unreadable config holds nothing we can use; `login` replaces it.
   }
-  return { file: empty(), tooOpen }
+  const backends = isObject(parsed) && parsed.version === 1 && isObject(parsed.backends) ? parsed.backends : {}
+  // Only what has the right shape is used: a token that is not a string is no token.
+  const usable = Object.entries(backends).flatMap(([url, stored]) => {
+    if (!isObject(stored)) return []
+    const credentials: StoredCredentials = {}
+    for (const key of ['sessionToken', 'clearanceToken', 'userAgent'] as const) {
+      if (typeof stored[key] === 'string') credentials[key] = stored[key]
+    }
+    return [[url, credentials] as const]
+  })
+  // fromEntries defines own properties: a "__proto__" key stays a key.
+  return { file: { version: 1, backends: Object.fromEntries(usable) }, tooOpen }
 }
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
 
 /** Stores (or, with `undefined`, removes) the credentials of one backend. */
 export async function storeCredentials(

@@ -5,7 +5,7 @@
 import { EXIT, describeError } from './cli-error.js'
 import { createContext } from './context.js'
 import { CommanderError, buildProgram, commanderExitCode } from './program.js'
-import { allKnownSecrets } from './settings.js'
+import { allKnownSecrets, knownBaseUrl } from './settings.js'
 import { configFile } from './paths.js'
 
 async function main(): Promise<number> {
@@ -27,13 +27,22 @@ async function main(): Promise<number> {
     return result.exitCode
   } catch (error) {
     if (error instanceof CommanderError) return commanderExitCode(error)
-    const { line, exitCode } = describeError(error, knownSecrets(ctx))
+    const { line, exitCode } = describeError(error, knownSecrets(ctx), { baseUrl: baseUrlOf(ctx) })
     if (exitCode === EXIT.interrupted) {
       // Ctrl-C: the shell shows ^C; say no more than that.
       return exitCode
     }
     ctx.stderr.write(`${ctx.err.red('chatgpt:')} ${line}\n`)
     return exitCode
+  }
+}
+
+/** The backend of this run, for an error line to name. */
+function baseUrlOf(ctx: ReturnType<typeof createContext>): string | undefined {
+  try {
+    return knownBaseUrl({ env: ctx.env, cwd: ctx.cwd, argv: process.argv })
+  } catch {
+    return undefined
   }
 }
 

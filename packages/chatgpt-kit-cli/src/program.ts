@@ -23,10 +23,17 @@ Examples:
   $ chatgpt -n work "Summarise our plan"      a named conversation
   $ chatgpt --json "Name a colour" | jq .text
   $ chatgpt chat                              an interactive session
+  $ chatgpt help chat                         help on a command
 
 Credentials come from flags, SESSION_TOKEN / CLEARANCE_TOKEN / USER_AGENT / ACCESS_TOKEN,
-a .env file in the current directory, or \`chatgpt login\`. Try it offline with
-\`chatgpt test-backend\`. Exit codes: 0 ok, 1 failure, 2 usage, 130 interrupted.`
+a .env file in the current directory (its CHATGPT_BASE_URL goes with its own tokens only), or
+\`chatgpt login\`. Try it offline with \`chatgpt test-backend\`. \`help\` followed by words
+other than command names is a prompt. Exit codes: 0 ok, 1 failure, 2 usage, 130 interrupted.`
+
+const CHAT_SCRIPTED = `
+With stdin not a terminal (chatgpt chat < script.txt), each line is sent as a message (or run
+as a /command), without prompts; the exit code is then 1 if any message failed (or a /command
+asking the server, like /regen), else 0.`
 
 /**
  * Builds the program. Its actions set `result.exitCode` (0 unless they say otherwise); errors
@@ -57,12 +64,15 @@ export function buildProgram(ctx: Context, result: { exitCode: number }): Comman
     .addHelpText('after', EXAMPLES)
     .configureHelp({ sortSubcommands: false, showGlobalOptions: true })
     .action(async (words: string[], _options, command: Command) => {
+      const wanted = helpTarget(program, words)
+      if (wanted) return wanted.outputHelp()
       await ask(ctx, words, globals(command))
     })
 
   program
     .command('chat')
     .description('an interactive session (replies stream; /help inside for commands)')
+    .addHelpText('after', CHAT_SCRIPTED)
     .action(async (_options, command: Command) => {
       result.exitCode = await chat(ctx, globals(command))
     })
@@ -163,6 +173,22 @@ export function buildProgram(ctx: Context, result: { exitCode: number }): Comman
       })
   }
   return program
+}
+
+/**
+ * The command whose help `chatgpt help [command…]` asks for: `help` alone is the program's, and
+ * `help` followed only by command names (`help chat`, `help conversations ls`) is theirs. The
+ * default command takes free text, so anything else (`help me write a poem`) is a prompt.
+ */
+function helpTarget(program: Command, words: string[]): Command | undefined {
+  if (words[0] !== 'help') return undefined
+  let target = program
+  for (const word of words.slice(1)) {
+    const next = target.commands.find((sub) => sub.name() === word || sub.aliases().includes(word))
+    if (!next) return undefined
+    target = next
+  }
+  return target
 }
 
 function fullName(command: Command): string {

@@ -3,13 +3,20 @@
  * the environment, a `.env` file in the current directory, and the config file `chatgpt login`
  * writes. Each value is taken from the first source that has it, and where it came from is kept
  * so `chatgpt auth` can say so (never the value itself).
+ *
+ * Tokens never go to a backend named by a less trusted source than theirs. The command line and
+ * the environment are the user's own; the config file holds tokens per backend, so they only go
+ * where they were stored for; but `./.env` is whatever file lies in the directory the command
+ * runs in, a cloned repository's for one. So a backend URL from `./.env` is used only with tokens
+ * from that same file (or stored for that very URL): with a token from the command line or the
+ * environment, the command refuses before anything is sent (see {@link checkTokensMayGo}).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import * as util from 'node:util'
 
 import { readConfig } from './config-file.js'
-import { UsageError } from './cli-error.js'
+import { UsageError, withoutUserinfo } from './cli-error.js'
 
 /** The backend `--base-url` defaults to: ChatGPT's web app. */
 export const DEFAULT_BASE_URL = 'https://chat.openai.com'
@@ -21,8 +28,8 @@ export type Credentials = {
   accessToken?: string
 }
 
-/** Where a setting came from, as shown by `chatgpt auth`. */
-export type Source = 'flag' | 'environment' | '.env' | 'config file' | 'default'
+/** Where a setting came from, as shown by `chatgpt auth` (`prompt`: typed at `chatgpt login`). */
+export type Source = 'flag' | 'environment' | '.env' | 'config file' | 'prompt' | 'default'
 
 export type Settings = {
   /** The backend's root URL, no trailing slash. */
@@ -31,6 +38,8 @@ export type Settings = {
   sources: Partial<Record<keyof Credentials | 'baseUrl', Source>>
   /** Problems worth a warning (e.g. a config file others can read). */
   warnings: string[]
+  /** The `.env` file read (whether or not there is one): `./.env` of the working directory. */
+  dotenvPath: string
 }
 
 /** The flags that carry settings. */
@@ -67,6 +76,7 @@ export function resolveSettings(options: {
   useConfig?: boolean
 }): Settings {
   const { flags, env } = options
+  const dotenvPath = join(options.cwd, '.env')
   const dotenv = readDotenv(options.cwd)
   const sources: Settings['sources'] = {}
   const warnings: string[] = []
@@ -105,7 +115,38 @@ export function resolveSettings(options: {
     userAgent: pick('userAgent', stored),
     accessToken: pick('accessToken')
   }
-  return { baseUrl, credentials, sources, warnings }
+  const settings = { baseUrl, credentials, sources, warnings, dotenvPath }
+  checkTokensMayGo(settings)
+  return settings
+}
+
+/** The tokens, by the name the refusal uses. */
+const TOKENS = { sessionToken: 'session token', clearanceToken: 'clearance token', accessToken: 'access token' } as const
+
+/**
+ * Refuses (exit 2, nothing sent) when the backend comes from `./.env` and a token from elsewhere
+ * than that file or the config file (whose tokens are stored for that URL). Refusing is safer
+ * than ignoring the URL with a warning: the tokens would then go to the default backend, which
+ * is not what the user meant either when their `.env` names a backend of their own, and a
+ * warning scrolls by.
+ *
+ * @throws UsageError naming the file, the token and both ways out
+ */
+export function checkTokensMayGo(settings: Pick<Settings, 'baseUrl' | 'credentials' | 'sources' | 'dotenvPath'>): void {
+  // Naming the default backend redirects nothing: without the file the tokens would go there too.
+  if (settings.sources.baseUrl !== '.env' || settings.baseUrl === DEFAULT_BASE_URL) return
+  for (const key of Object.keys(TOKENS) as (keyof typeof TOKENS)[]) {
+    const source = settings.sources[key]
+    if (!settings.credentials[key] || source === '.env' || source === 'config file') continue
+    const from = source === 'flag' ? 'the command line' : source === 'prompt' ? 'the prompt' : 'the environment'
+    const file = settings.dotenvPath
+    const backend = withoutUserinfo(settings.baseUrl)
+    throw new UsageError(
+      `${file} sets the backend to ${backend} (CHATGPT_BASE_URL), but the ${TOKENS[key]} comes from ${from}, ` +
+        `and a .env file in the working directory may only send its own tokens: nothing was sent. ` +
+        `To use that backend anyway, pass --base-url ${backend}; otherwise remove CHATGPT_BASE_URL from ${file}`
+    )
+  }
 }
 
 /** `http(s)://host[:port][/path]` without a trailing slash; anything else is a usage error. */
@@ -158,12 +199,24 @@ export function allKnownSecrets(options: {
   for (const stored of Object.values(readConfig(options.configPath).file.backends)) {
     values.push(stored.sessionToken, stored.clearanceToken)
   }
-  const { argv } = options
-  for (const flag of ['--session-token', '--clearance-token', '--access-token']) {
-    argv.forEach((arg, i) => {
-      if (arg === flag) values.push(argv[i + 1])
-      else if (arg.startsWith(`${flag}=`)) values.push(arg.slice(flag.length + 1))
-    })
-  }
+  for (const flag of ['--session-token', '--clearance-token', '--access-token']) values.push(...flagValues(options.argv, flag))
   return values.filter((value): value is string => typeof value === 'string' && value !== '')
+}
+
+/**
+ * The backend a run was pointed at, as far as the raw command line, the environment and `.env`
+ * tell (for error lines, when the settings themselves could not be had); `undefined` if unusable.
+ */
+export function knownBaseUrl(options: { env: NodeJS.ProcessEnv; cwd: string; argv: string[] }): string | undefined {
+  const given = [flagValues(options.argv, '--base-url').at(-1), options.env[VARIABLES.baseUrl], readDotenv(options.cwd)[VARIABLES.baseUrl]]
+  try {
+    return normalizeBaseUrl(given.find((value) => value !== undefined && value !== '') ?? DEFAULT_BASE_URL)
+  } catch {
+    return undefined
+  }
+}
+
+/** The values of a flag in `argv` (`--flag value` and `--flag=value`). */
+function flagValues(argv: string[], flag: string): (string | undefined)[] {
+  return argv.flatMap((arg, i) => (arg === flag ? [argv[i + 1]] : arg.startsWith(`${flag}=`) ? [arg.slice(flag.length + 1)] : []))
 }

@@ -16,6 +16,7 @@ import { readFile, rename } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 
 import { writeFileAtomic } from './atomic-write.js'
+import { CliError } from './cli-error.js'
 import { acquireLock, type Release } from './file-lock.js'
 
 /** A conversation the command has sent to. */
@@ -60,7 +61,16 @@ export class StateStore {
     private readonly warn: (line: string) => void = () => {}
   ) {}
 
-  /** This backend's state as of now (a consistent snapshot; no lock needed). */
+  /** The directory the state lives in (named by errors and warnings). */
+  get directory(): string {
+    return dirname(this.path)
+  }
+
+  /**
+   * This backend's state as of now (a consistent snapshot; no lock needed).
+   *
+   * @throws StateDirectoryError when the state exists but cannot be read
+   */
   async read(): Promise<BackendState> {
     const file = await this.readFile()
     return file.backends[this.backend] ?? emptyBackend()
@@ -69,16 +79,23 @@ export class StateStore {
   /**
    * Changes this backend's state: `change` runs on the current state under the lock, and what it
    * leaves is written back. Its return value is passed on.
+   *
+   * @throws StateDirectoryError when the state directory cannot be read or written;
+   *   LockTimeoutError when another command held the lock too long
    */
   async update<T>(change: (state: BackendState) => T): Promise<T> {
-    const release = await acquireLock(`${this.path}.lock`, STATE_LOCK)
+    const release = await acquireLock(`${this.path}.lock`, STATE_LOCK).catch((error: unknown) => {
+      throw asDirectoryError(this.directory, error, 'written')
+    })
     try {
       const file = await this.readFile()
       const state = (file.backends[this.backend] ??= emptyBackend())
       const result = change(state)
       prune(state)
       if (!state.last && Object.keys(state.conversations).length === 0) delete file.backends[this.backend]
-      await writeFileAtomic(this.path, JSON.stringify(file, null, 2) + '\n')
+      await writeFileAtomic(this.path, JSON.stringify(file, null, 2) + '\n').catch((error: unknown) => {
+        throw asDirectoryError(this.directory, error, 'written')
+      })
       return result
     } finally {
       await release()
@@ -124,14 +141,18 @@ export class StateStore {
    * Takes the turn of a conversation (`-c`: the last one; `-n NAME`: that name) for the length of
    * one reply: other commands continuing the same conversation wait, then continue from this
    * reply. Held by a heartbeat; a holder that dies frees it at once (same host) or after 30 s.
+   *
+   * @throws StateDirectoryError when the state directory cannot be written
    */
-  takeTurn(target: { name?: string }, options: { signal?: AbortSignal; onWait?: () => void }): Promise<Release> {
+  async takeTurn(target: { name?: string }, options: { signal?: AbortSignal; onWait?: () => void }): Promise<Release> {
     const key = target.name === undefined ? 'last' : `name:${target.name}`
     const digest = createHash('sha256').update(`${this.backend}\0${key}`).digest('hex').slice(0, 24)
-    return acquireLock(join(dirname(this.path), 'turns', `${digest}.lock`), {
+    return acquireLock(join(this.directory, 'turns', `${digest}.lock`), {
       ...TURN_LOCK,
       waitMs: Infinity,
       ...options
+    }).catch((error: unknown) => {
+      throw asDirectoryError(this.directory, error, 'written')
     })
   }
 
@@ -140,20 +161,73 @@ export class StateStore {
     try {
       text = await readFile(this.path, 'utf8')
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, backends: {} }
-      throw error
+      // No file, or a file where a directory should be (ENOTDIR): there is no state yet.
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'ENOENT' || code === 'ENOTDIR') return { version: 1, backends: {} }
+      throw asDirectoryError(this.directory, error, 'read')
     }
+    let parsed: unknown
     try {
-      const parsed = JSON.parse(text) as StateFile
-      if (parsed?.version === 1 && parsed.backends && typeof parsed.backends === 'object') return parsed
+      parsed = JSON.parse(text)
     } catch {
-      // fall through: set the damaged file aside
+      parsed = undefined
     }
+    // Valid JSON of another shape is as damaged as invalid JSON: every command would trip on it.
+    if (isStateFile(parsed)) return parsed
     const aside = `${this.path}.damaged-${Date.now()}`
-    await rename(this.path, aside).catch(() => {})
-    this.warn(`the state file was damaged; it was moved to ${aside} and a new one started`)
+    try {
+      await rename(this.path, aside)
+      this.warn(`the state file ${this.path} was damaged; it was moved to ${aside} and a new one started`)
+    } catch {
+      // It is replaced at the next write; there is nothing else to keep it from.
+      this.warn(`the state file ${this.path} was damaged and could not be moved aside; a new one replaces it`)
+    }
     return { version: 1, backends: {} }
   }
+}
+
+/** The state directory could not be read or written (the message names it, and why). */
+export class StateDirectoryError extends CliError {
+  constructor(
+    readonly directory: string,
+    readonly reason: string
+  ) {
+    super(`${directory} ${reason}; fix that, or set XDG_STATE_HOME to a directory chatgpt may write`)
+    this.name = 'StateDirectoryError'
+  }
+}
+
+/** A file system failure in the state directory as a StateDirectoryError; anything else as is. */
+function asDirectoryError(directory: string, error: unknown, doing: 'read' | 'written'): unknown {
+  const failure = error as NodeJS.ErrnoException
+  if (!(error instanceof Error) || typeof failure.code !== 'string' || typeof failure.syscall !== 'string') return error
+  // Node's message is "EACCES: permission denied, open '/path'": keep the words and the code.
+  const words = /^[A-Z0-9_]+: (.*?)(?:, \w+ '.*')?$/.exec(failure.message)?.[1] ?? failure.message
+  return new StateDirectoryError(directory, `cannot be ${doing} (${words}, ${failure.code})`)
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+const isOptionalString = (value: unknown) => value === undefined || typeof value === 'string'
+
+/** The whole shape, down to each record: what the commands rely on without checking again. */
+function isStateFile(value: unknown): value is StateFile {
+  if (!isObject(value) || value.version !== 1 || !isObject(value.backends)) return false
+  return Object.values(value.backends).every(
+    (backend) =>
+      isObject(backend) &&
+      isOptionalString(backend.last) &&
+      isObject(backend.conversations) &&
+      Object.entries(backend.conversations).every(
+        ([id, record]) =>
+          isObject(record) &&
+          record.conversationId === id &&
+          typeof record.parentMessageId === 'string' &&
+          typeof record.updatedAt === 'string' &&
+          isOptionalString(record.name)
+      )
+  )
 }
 
 /** The record of a `-n` name. */

@@ -10,8 +10,9 @@ import type { Context } from '../context.js'
 import { stateFile } from '../paths.js'
 import { finalText, printMode } from '../output.js'
 import { ReplyPrinter } from '../reply-printer.js'
+import { rememberReply } from '../remember-reply.js'
 import { runReply } from '../run-reply.js'
-import { StateStore, findByName, lastConversation } from '../state-store.js'
+import { StateDirectoryError, StateStore, findByName, lastConversation } from '../state-store.js'
 
 export async function ask(ctx: Context, words: string[], options: GlobalOptions): Promise<void> {
   const name = checkName(options.name)
@@ -31,8 +32,10 @@ export async function ask(ctx: Context, words: string[], options: GlobalOptions)
   const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs
   const releaseTurn = continuing ? await takeTurn(ctx, state, name, timeoutMs) : undefined
   try {
-    const current = await state.read()
-    const record = name !== undefined ? findByName(current, name) : options.continue ? lastConversation(current) : undefined
+    // Only a continued conversation needs the state: a new message goes out even when the state
+    // directory is unusable (it is then only not remembered; see below).
+    const current = continuing ? await state.read() : undefined
+    const record = !current ? undefined : name !== undefined ? findByName(current, name) : lastConversation(current)
     if (options.continue && !record) {
       throw new CliError('there is no conversation to continue yet on this backend: send a message without -c first')
     }
@@ -66,10 +69,6 @@ export async function ask(ctx: Context, words: string[], options: GlobalOptions)
       }
       throw error
     })
-    if (reply.conversationId && reply.messageId) {
-      await state.recordReply({ conversationId: reply.conversationId, messageId: reply.messageId, name })
-    }
-
     if (options.json) {
       const text = mode === 'plain' ? finalText('plain', reply.text, ctx) : reply.text
       ctx.stdout.write(
@@ -90,6 +89,10 @@ export async function ask(ctx: Context, words: string[], options: GlobalOptions)
     } else if (!streaming) {
       const text = finalText(mode, reply.text, ctx)
       ctx.stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`)
+    }
+    // After the reply is out: the message was sent, whatever happens to the state now.
+    if (reply.conversationId && reply.messageId) {
+      await rememberReply(ctx.warn, state, { conversationId: reply.conversationId, messageId: reply.messageId, name })
     }
   } finally {
     await releaseTurn?.()
@@ -113,6 +116,10 @@ async function takeTurn(ctx: Context, state: StateStore, name: string | undefine
   } catch (error) {
     if ((error as Error)?.name === 'TimeoutError') {
       throw new CliError('timed out waiting for another chatgpt command continuing this conversation; give it longer with -t SECONDS')
+    }
+    if (error instanceof StateDirectoryError) {
+      // Nothing was sent: a conversation that cannot be looked up or recorded cannot be continued.
+      throw new CliError(`-c and -n need the state directory, but ${error.message}`)
     }
     throw error
   }

@@ -2,7 +2,8 @@
  * `chatgpt chat`: an interactive session. Line editing and history come from `node:readline`
  * (the history is kept in the state directory); replies stream; Ctrl-C stops the current reply,
  * and at the prompt a second Ctrl-C (or Ctrl-D, or /exit) leaves. With stdin not a terminal the
- * session reads its lines from stdin, without prompts, spinner or colour, so it can be scripted.
+ * session reads its lines from stdin, without prompts, spinner or colour, so it can be scripted;
+ * it then exits 1 if any message (or slash command that asks the server) failed.
  */
 import { appendFile, mkdir, readFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
@@ -15,6 +16,7 @@ import { checkName, createApi, loadSettings, parseTimeout, secretsOf, type Globa
 import type { Context } from '../context.js'
 import { printMode } from '../output.js'
 import { historyFile, stateFile } from '../paths.js'
+import { rememberReply } from '../remember-reply.js'
 import { ReplyPrinter } from '../reply-printer.js'
 import { runReply, type AttemptOptions } from '../run-reply.js'
 import { StateStore, findByName, lastConversation } from '../state-store.js'
@@ -44,8 +46,9 @@ export async function chat(ctx: Context, options: GlobalOptions): Promise<number
   const api = createApi(ctx, settings, { debug: options.debug })
   const state = new StateStore(stateFile(ctx.env), settings.baseUrl, ctx.warn)
 
-  const saved = await state.read()
-  const record = name !== undefined ? findByName(saved, name) : options.continue ? lastConversation(saved) : undefined
+  // Only a continued conversation needs the state (a new one only fails to be remembered).
+  const saved = name !== undefined || options.continue ? await state.read() : undefined
+  const record = !saved ? undefined : name !== undefined ? findByName(saved, name) : lastConversation(saved)
   if (options.continue && !record) {
     ctx.warn('there is no conversation to continue yet on this backend; starting a new one')
   }
@@ -71,6 +74,8 @@ class ChatSession {
   /** A Ctrl-C at an empty prompt arms the next one to leave. */
   private armed = false
   private exitCode: number = EXIT.ok
+  /** The state could not be saved (said once per session). */
+  private unsaved = false
   /** The text of the last reply, to show only what /continue adds. */
   private lastReplyText: string | undefined
   private promptStyle!: Context['out']
@@ -207,7 +212,21 @@ class ChatSession {
       }
       const { line } = describeError(error, this.options.secrets)
       this.ctx.stderr.write(`${this.ctx.err.red('error:')} ${line}\n`)
+      // A script reads the exit code: one failed message (or request) fails the run. A person
+      // at the terminal saw the error, and leaving the session is not a failure.
+      if (!this.interactive) this.exitCode = EXIT.failure
     }
+  }
+
+  /** Records where the conversation is now; a state that cannot be saved is a warning, once. */
+  private async remember(): Promise<void> {
+    const { conversationId, parentMessageId } = this.conversation
+    if (!conversationId || !parentMessageId) return
+    const warn = (line: string) => {
+      if (!this.unsaved) this.ctx.warn(line)
+      this.unsaved = true
+    }
+    await rememberReply(warn, this.state, { conversationId, messageId: parentMessageId, name: this.options.name })
   }
 
   /**
@@ -231,10 +250,7 @@ class ChatSession {
       // A blank line between one reply and what follows.
       ctx.stdout.write('\n')
       this.lastReplyText = reply.text
-      const { conversationId, parentMessageId } = this.conversation
-      if (conversationId && parentMessageId) {
-        await this.state.recordReply({ conversationId, messageId: parentMessageId, name: this.options.name })
-      }
+      await this.remember()
     } finally {
       this.current = undefined
     }
@@ -284,10 +300,7 @@ class ChatSession {
         return this.guard(async () => {
           await this.conversation.rollback(n, { timeoutMs: this.options.timeoutMs })
           this.lastReplyText = undefined
-          const { conversationId, parentMessageId } = this.conversation
-          if (conversationId && parentMessageId) {
-            await this.state.recordReply({ conversationId, messageId: parentMessageId, name: this.options.name })
-          }
+          await this.remember()
           say(`Went back ${n} exchange${n === 1 ? '' : 's'}; the next message continues from there.`)
         })
       }

@@ -8,7 +8,7 @@ import { storeCredentials } from '../config-file.js'
 import type { Context } from '../context.js'
 import { configFile } from '../paths.js'
 import { readSecret } from '../read-secret.js'
-import type { Settings } from '../settings.js'
+import { checkTokensMayGo, type Settings } from '../settings.js'
 
 export async function login(ctx: Context, options: GlobalOptions): Promise<void> {
   // What is given now (flags, environment, .env) is checked, not what was stored before.
@@ -38,6 +38,8 @@ async function askForMissing(ctx: Context, settings: Settings): Promise<void> {
   if (!ctx.stdin.isTTY || !ctx.stderr.isTTY) {
     throw new UsageError('no session token given: pass --session-token, or set SESSION_TOKEN (and CLEARANCE_TOKEN, USER_AGENT)')
   }
+  // Typed tokens are the user's own: refused to a backend named by ./.env before they are typed.
+  checkTokensMayGo({ ...settings, credentials: { sessionToken: 'typed' }, sources: { ...settings.sources, sessionToken: 'prompt' } })
   ctx.stderr.write(
     'Copy these from a browser signed in to ChatGPT (developer tools → Application → Cookies).\n'
   )
