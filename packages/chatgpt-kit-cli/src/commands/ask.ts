@@ -4,9 +4,11 @@
 import { randomUUID } from 'node:crypto'
 
 import { ChatGPTError } from 'chatgpt-kit'
+import { titleNewConversation } from '../auto-title.js'
 import { CliError, UsageError } from '../cli-error.js'
 import { checkName, createApi, loadSettings, parseTimeout, type GlobalOptions } from '../client.js'
 import type { Context } from '../context.js'
+import { debugLogger } from '../debug-line.js'
 import { stateFile } from '../paths.js'
 import { finalText, printMode } from '../output.js'
 import { ReplyPrinter } from '../reply-printer.js'
@@ -66,6 +68,15 @@ export async function ask(ctx: Context, words: string[], options: GlobalOptions)
       }
       throw error
     })
+    // A conversation started here gets a title, as in the web app, while the rest goes on.
+    const titled =
+      !record && reply.conversationId && reply.messageId
+        ? titleNewConversation(api, { conversationId: reply.conversationId, messageId: reply.messageId }, {
+            model: options.model,
+            signal,
+            debug: options.debug ? debugLogger(ctx) : undefined
+          })
+        : undefined
     if (reply.conversationId && reply.messageId) {
       await state.recordReply({ conversationId: reply.conversationId, messageId: reply.messageId, name })
     }
@@ -91,6 +102,8 @@ export async function ask(ctx: Context, words: string[], options: GlobalOptions)
       const text = finalText(mode, reply.text, ctx)
       ctx.stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`)
     }
+    await titled
+    signal.throwIfAborted()
   } finally {
     await releaseTurn?.()
   }
