@@ -55,7 +55,7 @@ export function buildProgram(ctx: Context, result: { exitCode: number }): Comman
     .addOption(new Option('--access-token <token>', 'an access token to use as is (env ACCESS_TOKEN)'))
     .option('--debug', 'log each request, retry and re-authentication on stderr (no secrets)')
     .addHelpText('after', EXAMPLES)
-    .configureHelp({ sortSubcommands: false, showGlobalOptions: true })
+    .configureHelp({ sortSubcommands: false })
     .action(async (words: string[], _options, command: Command) => {
       await ask(ctx, words, globals(command))
     })
@@ -149,6 +149,11 @@ export function buildProgram(ctx: Context, result: { exitCode: number }): Comman
     .action(async (options, _command: Command) => {
       await testBackend(ctx, options)
     })
+
+  // A command's help lists its own options; the 14 shared ones are listed once, on the main help.
+  for (const command of allCommands(program)) {
+    command.addHelpText('after', '\nGlobal options (-m, -t, --json, --plain, --base-url, tokens, …): see `chatgpt --help`')
+  }
 
   for (const command of [program, ...allCommands(program)]) {
     // A usage error is one line: what is wrong, and where the help is.
