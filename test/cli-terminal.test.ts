@@ -5,6 +5,8 @@
  */
 import { randomUUID } from 'node:crypto'
 import { chmod, lstat, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises'
+import { createServer, request as httpRequest } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 
@@ -17,7 +19,7 @@ import { ask } from '../packages/chatgpt-kit-cli/src/commands/ask.js'
 import { chat } from '../packages/chatgpt-kit-cli/src/commands/chat.js'
 import { clear } from '../packages/chatgpt-kit-cli/src/commands/conversations.js'
 import { confirm } from '../packages/chatgpt-kit-cli/src/confirm.js'
-import { startSpinner, writeLines } from '../packages/chatgpt-kit-cli/src/spinner.js'
+import { keepLine, startSpinner, writeLines } from '../packages/chatgpt-kit-cli/src/spinner.js'
 import { ChatGPTAPI } from '../packages/chatgpt-kit/src/index.js'
 import { createTestBackend, defaultReply, type TestBackend } from '../packages/chatgpt-kit/src/testing/index.js'
 import { until } from './helpers/backend.js'
@@ -54,6 +56,27 @@ class Pipe extends Writable {
 
 const SPINNER = /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/
 
+/** A proxy in front of `target` that holds the answer to a request until `hold(path)` resolves. */
+async function startProxy(target: string, hold: (path: string) => Promise<void> | undefined) {
+  const server = createServer((req, res) => {
+    const upstream = httpRequest(new URL(req.url ?? '/', target), { method: req.method, headers: req.headers }, async (answer) => {
+      await hold(req.url ?? '')
+      res.writeHead(answer.statusCode ?? 502, answer.headers)
+      answer.pipe(res)
+    })
+    req.pipe(upstream)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      })
+  }
+}
+
 describe('the emulated terminal', () => {
   it('shows what a terminal would', () => {
     expect(screenOf('abc\rX\x1b[K\nnext\x1b[1Gfirst\n')).toEqual(['X', 'first', ''])
@@ -75,6 +98,22 @@ describe('the spinner and other lines on the same terminal', () => {
     // Stopped: lines are written as they are.
     writeLines(terminal, 'after\n')
     expect(terminal.writes.at(-1)).toBe('after\n')
+  })
+
+  it("a kept line (chat's prompt) is drawn again below lines written while it is shown, and left alone when it is not", () => {
+    const terminal = new FakeTerminalOutput()
+    let shown = true
+    const release = keepLine(terminal, { shown: () => shown, redraw: () => terminal.write('> half-typed') })
+    terminal.write('> half-typed')
+    writeLines(terminal, '[debug] a line\n')
+    expect(terminal.screen()).toEqual(['[debug] a line', '> half-typed'])
+    terminal.write('\nreply text')
+    shown = false
+    writeLines(terminal, '[debug] later\n')
+    expect(terminal.screen().slice(-2)).toEqual(['reply text[debug] later', ''])
+    release()
+    writeLines(terminal, 'plain\n')
+    expect(terminal.writes.at(-1)).toBe('plain\n')
   })
 
   it('a stream with no spinner, or not a terminal, gets the text unchanged', () => {
@@ -116,6 +155,37 @@ describe('chat on a terminal', () => {
     const screen = stdout.screen()
     expect(screen.at(-2)).toBe('> ')
     expect(screen.at(-1)).toBe('')
+  })
+
+  it('--debug: the lines of a title made while the prompt waits go above it, and what was typed is kept', async () => {
+    const { box, env } = await home()
+    // The title's answer is held until the prompt is back, as with a real server's slower title.
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    const proxy = await startProxy(backend.url, (path) => (path.includes('/gen_title/') ? held : undefined))
+    const stdin = new FakeTerminalInput()
+    const terminal = new FakeTerminalOutput()
+    // One terminal for both streams, as usual.
+    const ctx = fakeContext({ env: { ...env, CHATGPT_BASE_URL: proxy.url }, cwd: box.cwd, stdin, stdout: terminal, stderr: terminal })
+    const session = chat(ctx, { debug: true })
+    await until(() => terminal.screen().at(-1) === '> ', 'the prompt')
+    stdin.type('a first message\r')
+    await until(() => terminal.text.includes('Voilà') && terminal.screen().at(-1) === '> ', 'the reply and the prompt')
+    stdin.type('half-typed')
+    await until(() => terminal.screen().at(-1) === '> half-typed', 'the typing')
+    release()
+    await until(() => terminal.text.includes('titled the new conversation'), 'the title')
+    const screen = terminal.screen()
+    expect(screen.slice(-3)).toEqual([
+      expect.stringMatching(/^\[debug\] POST \/backend-api\/conversation\/gen_title\//),
+      '[debug] titled the new conversation "A first message"',
+      '> half-typed'
+    ])
+    for (const line of screen) if (!line.startsWith('[debug] ')) expect(line).not.toContain('[debug]')
+    for (const line of screen) expect(line).not.toMatch(SPINNER)
+    stdin.type('\x15/exit\r')
+    await session
+    await proxy.close()
   })
 
   it('/exit and a second Ctrl-C do not add a blank line', async () => {

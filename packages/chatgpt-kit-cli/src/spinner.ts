@@ -4,7 +4,8 @@
  *
  * Other lines may reach the same terminal while it spins (`--debug` lines, warnings): written
  * with {@link writeLines}, they clear the spinner's line first and have it drawn again below
- * them, instead of landing after its text or being wiped by its next frame.
+ * them, instead of landing after its text or being wiped by its next frame. `chatgpt chat`'s
+ * prompt is kept the same way ({@link keepLine}).
  */
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏']
@@ -16,10 +17,32 @@ export type Spinner = {
   stop(): void
 }
 
+/** A line drawn on a terminal and drawn again after other lines are written. */
+export type LiveLine = {
+  /** Whether the line is on screen now, with the cursor on it. */
+  shown(): boolean
+  /** Draws it again (on a line just cleared). */
+  redraw(): void
+}
+
 const idle: Spinner = { text: () => {}, stop: () => {} }
 
-/** The spinner drawing on each stream now, as the function that draws it again. */
-const spinning = new WeakMap<NodeJS.WritableStream, () => void>()
+/** The live lines of each stream, the latest last. */
+const live = new WeakMap<NodeJS.WritableStream, LiveLine[]>()
+
+/**
+ * Keeps `line` at the bottom of the terminal `stream` writes to, until the returned function is
+ * called: {@link writeLines} writes above it.
+ */
+export function keepLine(stream: NodeJS.WritableStream, line: LiveLine): () => void {
+  const lines = live.get(stream) ?? []
+  live.set(stream, [...lines, line])
+  return () => {
+    const now = live.get(stream)?.filter((other) => other !== line) ?? []
+    if (now.length > 0) live.set(stream, now)
+    else live.delete(stream)
+  }
+}
 
 export function startSpinner(stream: NodeJS.WriteStream, text: string, dim: (t: string) => string): Spinner {
   if (!stream.isTTY) return idle
@@ -28,7 +51,7 @@ export function startSpinner(stream: NodeJS.WriteStream, text: string, dim: (t: 
   const draw = () => stream.write(`\r${FRAMES[frame++ % FRAMES.length]} ${dim(label)}\x1b[K`)
   draw()
   const timer = setInterval(draw, 80)
-  spinning.set(stream, draw)
+  const release = keepLine(stream, { shown: () => true, redraw: draw })
   let stopped = false
   return {
     text: (next) => {
@@ -38,22 +61,23 @@ export function startSpinner(stream: NodeJS.WriteStream, text: string, dim: (t: 
       if (stopped) return
       stopped = true
       clearInterval(timer)
-      if (spinning.get(stream) === draw) spinning.delete(stream)
+      release()
       stream.write('\r\x1b[K')
     }
   }
 }
 
 /**
- * Writes whole lines (`text` ends with a newline) to a stream a spinner may be drawing on: the
- * spinner's line is cleared, the lines written in its place, and the spinner drawn below them.
+ * Writes whole lines (`text` ends with a newline) to a stream a spinner (or another live line)
+ * may be drawing on: that line is cleared, the lines written in its place, and it is drawn again
+ * below them.
  */
 export function writeLines(stream: NodeJS.WritableStream, text: string): void {
-  const redraw = spinning.get(stream)
-  if (!redraw) {
+  const line = live.get(stream)?.findLast((candidate) => candidate.shown())
+  if (!line) {
     stream.write(text)
     return
   }
   stream.write(`\r\x1b[K${text}`)
-  redraw()
+  line.redraw()
 }

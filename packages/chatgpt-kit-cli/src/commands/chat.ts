@@ -17,6 +17,7 @@ import { printMode } from '../output.js'
 import { historyFile, stateFile } from '../paths.js'
 import { ReplyPrinter } from '../reply-printer.js'
 import { runReply, type AttemptOptions } from '../run-reply.js'
+import { keepLine } from '../spinner.js'
 import { StateStore, findByName, lastConversation } from '../state-store.js'
 import { printMessages } from './conversations.js'
 
@@ -75,6 +76,8 @@ class ChatSession {
   /** The text of the last reply, to show only what /continue adds. */
   private lastReplyText: string | undefined
   private promptStyle!: Context['out']
+  /** Whether the prompt is on screen, waiting for a line. */
+  private atPrompt = false
   /** Set when the session closes readline itself (not Ctrl-D). */
   private leaving = false
   /** The title being made for the conversation started in this session. */
@@ -127,6 +130,11 @@ class ChatSession {
     })
     this.rl.on('SIGINT', () => this.interrupt())
     const restore = ctx.interrupt.onInterrupt(() => this.interrupt())
+    // Lines written on stderr while the prompt waits (`--debug` lines of a title being made) go
+    // above it, and the prompt with what is typed so far is drawn again below them.
+    const releasePrompt = this.interactive
+      ? keepLine(ctx.stderr, { shown: () => this.atPrompt && !this.closed, redraw: () => this.rl.prompt(true) })
+      : () => {}
 
     if (this.interactive) {
       const s = ctx.err
@@ -149,6 +157,7 @@ class ChatSession {
       }
     } finally {
       restore()
+      releasePrompt()
       this.leaving = true
       this.rl.close()
       await this.titling
@@ -165,7 +174,8 @@ class ChatSession {
         this.rl.setPrompt(first ? s.bold(s.green('> ')) : s.dim('… '))
         this.rl.prompt()
       }
-      const line = await this.nextLine()
+      this.atPrompt = true
+      const line = await this.nextLine().finally(() => (this.atPrompt = false))
       if (line === null) return first ? null : text
       if (!line.endsWith('\\')) return text + line
       text += line.slice(0, -1) + '\n'
