@@ -6,7 +6,7 @@
 import { readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 
 import { ChatGPTAPI, markdownToText } from '../packages/chatgpt-kit/src/index.js'
 import {
@@ -297,6 +297,9 @@ describe('faults (own backend, one at a time)', () => {
   afterAll(async () => {
     await faulty?.close()
   })
+  // A fault a test queued but never reached (its command gave up first, as `-t 300ms` can before
+  // the reply on a busy machine) must not be taken by the next test's request.
+  beforeEach(() => faulty.reset())
 
   async function faultyUser() {
     const box = await sandbox()
