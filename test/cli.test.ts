@@ -6,7 +6,7 @@
 import { readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 
 import { ChatGPTAPI, markdownToText } from '../packages/chatgpt-kit/src/index.js'
 import {
@@ -17,6 +17,7 @@ import {
 } from '../packages/chatgpt-kit/src/testing/index.js'
 import { until } from './helpers/backend.js'
 import { assertBuilt, backendEnv, runCli, sandbox, spawnCli, type Sandbox } from './helpers/cli.js'
+import { startRawServer } from './helpers/raw-server.js'
 
 let backend: TestBackend
 const sandboxes: Sandbox[] = []
@@ -38,6 +39,16 @@ async function user(): Promise<{ box: Sandbox; env: NodeJS.ProcessEnv; run: (arg
   const account = backend.addAccount()
   const env = { ...box.env, ...backendEnv(backend, account.sessionToken) }
   return { box, env, run: (args, input) => runCli(args, { env, cwd: box.cwd, input }) }
+}
+
+/** A client signed in as the account of `env`. */
+function signedIn(env: NodeJS.ProcessEnv): ChatGPTAPI {
+  return new ChatGPTAPI({
+    sessionToken: env.SESSION_TOKEN!,
+    clearanceToken: env.CLEARANCE_TOKEN,
+    apiBaseUrl: backend.apiBaseUrl,
+    backendApiBaseUrl: backend.backendApiBaseUrl
+  })
 }
 
 /** The active thread of a conversation of the backend: role and text, oldest first. */
@@ -94,6 +105,23 @@ describe('one-shot messages', () => {
     expect(conversation?.mapping[json.messageId]?.parent).toBe(json.parentMessageId)
     const sent = backend.requests.find((r) => r.path === '/backend-api/conversation' && JSON.stringify(r.body).includes('Name a colour'))
     expect((sent?.body as { model?: string }).model).toBe('gpt-4')
+  })
+
+  it.concurrent('a conversation started here is titled after its first reply; continuing one keeps its title', async () => {
+    const { run, env } = await user()
+    const title = (id: string) => backend.conversations.get(id)?.title
+    const before = backend.conversations.size
+    expect((await run(['plan', 'a', 'trip', 'to', 'Lyon'])).code).toBe(0)
+    const first = backend.conversations.list().slice(before).find((c) => c.title === 'Plan a trip to Lyon')
+    expect(first).toBeDefined()
+
+    const named = JSON.parse((await run(['--json', '-n', 'lyon', 'a named one'])).stdout)
+    expect(title(named.conversationId)).toBe('A named one')
+    await signedIn(env).renameConversation(named.conversationId, 'Mine')
+    expect((await run(['-n', 'lyon', 'and then Paris'])).code).toBe(0)
+    expect(title(named.conversationId)).toBe('Mine')
+    const titled = backend.requests.filter((r) => r.path === `/backend-api/conversation/gen_title/${named.conversationId}`)
+    expect(titled).toHaveLength(1)
   })
 
   it.concurrent('-c continues the last conversation; -n keeps named ones apart', async () => {
@@ -210,6 +238,24 @@ describe('usage and errors', () => {
     expect(await run(['-v'])).toMatchObject({ code: 0, stdout: `${pkg.version}\n` })
   })
 
+  it.concurrent("a command's --help lists its own options, and points to the main help for the shared ones", async () => {
+    const { run } = await user()
+    for (const args of [['chat', '--help'], ['conversations', 'ls', '--help'], ['conversations', 'clear', '--help'], ['test-backend', '--help'], ['models', '--help']]) {
+      const result = await run(args)
+      expect(result.code, args.join(' ')).toBe(0)
+      expect(result.stdout, args.join(' ')).toMatch(/^Global options .*: see `chatgpt --help`$/m)
+      const options = /^Options:\n([\s\S]*?)\n\n/m.exec(result.stdout)![1]!
+      expect(options).toMatch(/--help/)
+      for (const global of ['--session-token', '--base-url', '--json', '--model', '--debug']) {
+        expect(options, `${args.join(' ')}: ${global}`).not.toContain(global)
+      }
+    }
+    expect((await run(['conversations', 'ls', '--help'])).stdout).toContain('--limit <n>')
+    expect((await run(['test-backend', '--help'])).stdout).toContain('--port <n>')
+    const main = (await run(['--help'])).stdout
+    for (const global of ['--session-token', '--base-url', '--json', '--model', '--debug']) expect(main).toContain(global)
+  })
+
   it.concurrent('a bad session token exits 1 with one line that does not show the token', async () => {
     const { box } = await user()
     const token = 'not-a-real-session-token-0123456789'
@@ -251,6 +297,9 @@ describe('faults (own backend, one at a time)', () => {
   afterAll(async () => {
     await faulty?.close()
   })
+  // A fault a test queued but never reached (its command gave up first, as `-t 300ms` can before
+  // the reply on a busy machine) must not be taken by the next test's request.
+  beforeEach(() => faulty.reset())
 
   async function faultyUser() {
     const box = await sandbox()
@@ -395,6 +444,43 @@ describe('conversations and models', () => {
     expect((await readState(box)).backends[backend.url]).toBeUndefined()
   })
 
+  it.concurrent('ls says how many more there are beyond --limit', async () => {
+    const { run, env } = await user()
+    for (const topic of ['one', 'two', 'three', 'four']) await signedIn(env).sendMessage(topic)
+    const limited = await run(['conversations', 'ls', '--limit', '2'])
+    expect(limited.stdout.trim().split('\n')).toHaveLength(2)
+    expect(limited.stderr).toBe('2 more (--all, or --limit N)\n')
+    for (const args of [['--limit', '4'], ['--all'], []]) {
+      const all = await run(['conversations', 'ls', ...args])
+      expect(all.stdout.trim().split('\n'), args.join(' ')).toHaveLength(4)
+      expect(all.stderr, args.join(' ')).toBe('')
+    }
+  })
+
+  it.concurrent('ls says there are more even when the server does not say how many', async () => {
+    const { box } = await user()
+    const server = await startRawServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x')
+      res.setHeader('content-type', 'application/json')
+      if (url.pathname === '/api/auth/session') {
+        res.end(JSON.stringify({ user: { id: 'u', name: 'U' }, expires: '2999-01-01T00:00:00Z', accessToken: 'raw-access' }))
+        return
+      }
+      const limit = Number(url.searchParams.get('limit'))
+      // No `total`: the list only shows what is on the page.
+      const items = Array.from({ length: Math.min(limit, 10) }, (_, i) => ({ id: `00000000-0000-4000-8000-00000000000${i % 10}`, title: `c${i}` }))
+      res.end(JSON.stringify({ items, limit, offset: 0 }))
+    })
+    const env = { ...box.env, CHATGPT_BASE_URL: server.url, SESSION_TOKEN: 'raw-session' }
+    const limited = await runCli(['conversations', 'ls', '--limit', '3'], { env, cwd: box.cwd })
+    expect(limited.code, limited.stderr).toBe(0)
+    expect(limited.stdout.trim().split('\n')).toHaveLength(3)
+    expect(limited.stderr).toBe('more (--all, or --limit N)\n')
+    const exact = await runCli(['conversations', 'ls', '--limit', '10'], { env, cwd: box.cwd })
+    expect(exact.stdout.trim().split('\n')).toHaveLength(10)
+    expect(exact.stderr).toBe('')
+  })
+
   it.concurrent('models lists the slugs', async () => {
     const { run } = await user()
     const result = await run(['models'])
@@ -467,6 +553,70 @@ describe('test-backend', () => {
     const result = await runCli(['offline'], { env, cwd: box.cwd })
     expect(result).toMatchObject({ code: 0, stdout: defaultReply('offline') + '\n' })
     server.kill('SIGINT')
-    expect((await server.done).code).toBe(0)
+    // Ctrl-C is how it stops, and like any interrupted command it exits 130.
+    expect((await server.done).code).toBe(130)
   })
+
+  /** Starts `chatgpt test-backend` in the sandbox; resolves once it printed its settings. */
+  async function startBackend(box: Sandbox, args: string[] = []) {
+    const server = spawnCli(['test-backend', '--delay', '0', ...args], { env: box.env, cwd: box.cwd })
+    await until(() => server.output().stdout.includes('USER_AGENT=') || server.exitCode !== null, 'the settings to be printed')
+    const env: NodeJS.ProcessEnv = { ...box.env }
+    for (const line of server.output().stdout.trim().split('\n')) {
+      const [, key, value] = /^export (\w+)=(.*)$/.exec(line)!
+      env[key] = value.replace(/^'(.*)'$/, '$1')
+    }
+    return { server, env, url: env.CHATGPT_BASE_URL! }
+  }
+
+  it('forgets the state of earlier test backends that are gone, and only theirs', async () => {
+    const box = await sandbox()
+    sandboxes.push(box)
+    const a = await startBackend(box)
+    expect((await runCli(['-n', 'demo', 'hello'], { env: a.env, cwd: box.cwd })).code).toBe(0)
+    a.server.kill('SIGINT')
+    await a.server.done
+
+    // Entries the command did not make for a test backend: a real account's, and a local one
+    // that is down now. Both must survive.
+    const statePath = join(box.stateHome, 'chatgpt', 'state.json')
+    const state = await readState(box)
+    expect(Object.keys(state.backends)).toEqual([a.url])
+    const record = (id: string) => ({ conversationId: id, parentMessageId: '11111111-1111-4111-8111-111111111111', updatedAt: new Date().toISOString() })
+    const real = '22222222-2222-4222-8222-222222222222'
+    state.backends['https://chat.openai.com'] = { last: real, conversations: { [real]: record(real) } }
+    state.backends['http://127.0.0.1:1'] = { last: real, conversations: { [real]: record(real) } }
+    await writeFile(statePath, JSON.stringify(state))
+
+    const b = await startBackend(box)
+    expect(b.url).not.toBe(a.url)
+    const pruned = await readState(box)
+    expect(Object.keys(pruned.backends).sort()).toEqual(['http://127.0.0.1:1', 'https://chat.openai.com'])
+    expect(pruned.backends['https://chat.openai.com']).toEqual(state.backends['https://chat.openai.com'])
+    const known = JSON.parse(await readFile(join(box.stateHome, 'chatgpt', 'test-backends.json'), 'utf8'))
+    expect(known.urls).toEqual([b.url])
+
+    // A backend still running is kept: a second one beside it does not prune it.
+    expect((await runCli(['hi'], { env: b.env, cwd: box.cwd })).code).toBe(0)
+    const c = await startBackend(box)
+    expect(Object.keys((await readState(box)).backends)).toContain(b.url)
+    c.server.kill('SIGINT')
+    await c.server.done
+
+    // The same --port again: the port is taken, and the line says what to do.
+    const port = new URL(b.url).port
+    const taken = await runCli(['test-backend', '--port', port], { env: box.env, cwd: box.cwd })
+    expect(taken.code).toBe(1)
+    expect(taken.stderr).toMatch(new RegExp(`^chatgpt: port ${port} is in use on 127\\.0\\.0\\.1: pick another with --port`))
+
+    // Restarted on its port, the backend is a new one: what was remembered for it is forgotten.
+    b.server.kill('SIGINT')
+    expect((await b.server.done).code).toBe(130)
+    const again = await startBackend(box, ['--port', port])
+    expect(again.url).toBe(b.url)
+    expect(Object.keys((await readState(box)).backends)).not.toContain(b.url)
+    again.server.kill('SIGINT')
+    expect((await again.server.done).code).toBe(130)
+    // Six commands started one after another: more than the default time on a busy machine.
+  }, 90_000)
 })

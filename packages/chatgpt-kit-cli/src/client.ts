@@ -4,6 +4,7 @@
 import { ChatGPTAPI } from 'chatgpt-kit'
 import { CliError, UsageError } from './cli-error.js'
 import type { Context } from './context.js'
+import { debugLogger } from './debug-line.js'
 import { configFile } from './paths.js'
 import { resolveSettings, type SettingFlags, type Settings } from './settings.js'
 
@@ -63,7 +64,7 @@ export function createApi(
     userAgent,
     apiBaseUrl: `${settings.baseUrl}/api`,
     backendApiBaseUrl: `${settings.baseUrl}/backend-api`,
-    debug: options.debug ? (line: string) => ctx.stderr.write(`${ctx.err.dim(`[debug] ${line}`)}\n`) : undefined
+    debug: options.debug ? debugLogger(ctx) : undefined
   }
   try {
     // With a session token too, the access token is only its first cache entry, as before.

@@ -5,6 +5,7 @@
  */
 import { ansi, noStyle, useColor } from './ansi.js'
 import { InterruptedError } from './cli-error.js'
+import { writeLines } from './spinner.js'
 
 export type Context = {
   env: NodeJS.ProcessEnv
@@ -52,7 +53,7 @@ export function createContext(): Context {
     stderr: process.stderr,
     out: color.stdout ? ansi : noStyle,
     err,
-    warn: (line) => process.stderr.write(`${err.yellow('chatgpt: warning:')} ${line}\n`),
+    warn: (line) => writeLines(process.stderr, `${err.yellow('chatgpt: warning:')} ${line}\n`),
     interrupt: {
       signal: controller.signal,
       onInterrupt(next) {

@@ -62,7 +62,7 @@ export function buildProgram(ctx: Context, result: { exitCode: number }): Comman
     .addOption(new Option('--access-token <token>', 'an access token to use as is (env ACCESS_TOKEN)'))
     .option('--debug', 'log each request, retry and re-authentication on stderr (no secrets)')
     .addHelpText('after', EXAMPLES)
-    .configureHelp({ sortSubcommands: false, showGlobalOptions: true })
+    .configureHelp({ sortSubcommands: false })
     .action(async (words: string[], _options, command: Command) => {
       const wanted = helpTarget(program, words)
       if (wanted) return wanted.outputHelp()
@@ -152,13 +152,18 @@ export function buildProgram(ctx: Context, result: { exitCode: number }): Comman
   program
     .command('test-backend')
     .description('run the bundled local test backend until Ctrl-C, and print how to use it')
-    .option('--port <n>', 'port to listen on (default: a free one)')
+    .option('--port <n>', 'port to listen on; a fixed one keeps the address across restarts (default: a free one)')
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--shape <shape>', 'stream shape: 2022, 2023 or v1', 'v1')
     .option('--delay <ms>', 'pause between streamed tokens', '15')
     .action(async (options, _command: Command) => {
       await testBackend(ctx, options)
     })
+
+  // A command's help lists its own options; the 14 shared ones are listed once, on the main help.
+  for (const command of allCommands(program)) {
+    command.addHelpText('after', '\nGlobal options (-m, -t, --json, --plain, --base-url, tokens, …): see `chatgpt --help`')
+  }
 
   for (const command of [program, ...allCommands(program)]) {
     // A usage error is one line: what is wrong, and where the help is.

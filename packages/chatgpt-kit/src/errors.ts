@@ -18,7 +18,7 @@
  * - `rate_limited` — 429: too many requests, or one message already in flight on this account.
  * - `conversation_not_found` — unknown or deleted conversation (404).
  * - `not_found` — any other 404 (a bare one, as a wrong base URL gets, names the base URL option
- *   to check).
+ *   to check), or a model slug the server does not offer (`model_not_found`).
  * - `message_too_long` — the prompt is over the server's limit (413).
  * - `bad_request` — the server refused the request as malformed (400, 422).
  * - `forbidden` — 403 that is not a Cloudflare challenge.

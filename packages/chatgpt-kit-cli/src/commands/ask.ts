@@ -4,9 +4,11 @@
 import { randomUUID } from 'node:crypto'
 
 import { ChatGPTError } from 'chatgpt-kit'
+import { titleNewConversation } from '../auto-title.js'
 import { CliError, UsageError } from '../cli-error.js'
 import { checkName, createApi, loadSettings, parseTimeout, type GlobalOptions } from '../client.js'
 import type { Context } from '../context.js'
+import { debugLogger } from '../debug-line.js'
 import { stateFile } from '../paths.js'
 import { finalText, printMode } from '../output.js'
 import { ReplyPrinter } from '../reply-printer.js'
@@ -69,6 +71,15 @@ export async function ask(ctx: Context, words: string[], options: GlobalOptions)
       }
       throw error
     })
+    // A conversation started here gets a title, as in the web app, while the rest goes on.
+    const titled =
+      !record && reply.conversationId && reply.messageId
+        ? titleNewConversation(api, { conversationId: reply.conversationId, messageId: reply.messageId }, {
+            model: options.model,
+            signal,
+            debug: options.debug ? debugLogger(ctx) : undefined
+          })
+        : undefined
     if (options.json) {
       const text = mode === 'plain' ? finalText('plain', reply.text, ctx) : reply.text
       ctx.stdout.write(
@@ -94,6 +105,8 @@ export async function ask(ctx: Context, words: string[], options: GlobalOptions)
     if (reply.conversationId && reply.messageId) {
       await rememberReply(ctx.warn, state, { conversationId: reply.conversationId, messageId: reply.messageId, name })
     }
+    await titled
+    signal.throwIfAborted()
   } finally {
     await releaseTurn?.()
   }

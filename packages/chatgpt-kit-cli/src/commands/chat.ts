@@ -5,20 +5,21 @@
  * session reads its lines from stdin, without prompts, spinner or colour, so it can be scripted;
  * it then exits 1 if any message (or slash command that asks the server) failed.
  */
-import { appendFile, mkdir, readFile } from 'node:fs/promises'
-import { dirname } from 'node:path'
 import { createInterface, type Interface } from 'node:readline'
 
 import type { ChatGPTAPI, ChatGPTConversation, ChatGPTReply } from 'chatgpt-kit'
-import { writeFileAtomic } from '../atomic-write.js'
+import { titleNewConversation } from '../auto-title.js'
+import { HistoryFileError, appendHistory, loadHistory } from '../chat-history.js'
 import { EXIT, InterruptedError, UsageError, describeError } from '../cli-error.js'
 import { checkName, createApi, loadSettings, parseTimeout, secretsOf, type GlobalOptions } from '../client.js'
 import type { Context } from '../context.js'
+import { debugLogger } from '../debug-line.js'
 import { printMode } from '../output.js'
 import { historyFile, stateFile } from '../paths.js'
 import { rememberReply } from '../remember-reply.js'
 import { ReplyPrinter } from '../reply-printer.js'
 import { runReply, type AttemptOptions } from '../run-reply.js'
+import { keepLine } from '../spinner.js'
 import { StateStore, findByName, lastConversation } from '../state-store.js'
 import { printMessages } from './conversations.js'
 
@@ -58,6 +59,7 @@ export async function chat(ctx: Context, options: GlobalOptions): Promise<number
     timeoutMs,
     mode: printMode(ctx, options),
     secrets: secretsOf(settings),
+    debug: options.debug ? debugLogger(ctx) : undefined,
     conversation: api.getConversation({ conversationId: record?.conversationId, parentMessageId: record?.parentMessageId })
   })
   return session.run(settings.baseUrl, record !== undefined)
@@ -79,6 +81,14 @@ class ChatSession {
   /** The text of the last reply, to show only what /continue adds. */
   private lastReplyText: string | undefined
   private promptStyle!: Context['out']
+  /** Whether the prompt is on screen, waiting for a line. */
+  private atPrompt = false
+  /** Set when the session closes readline itself (not Ctrl-D). */
+  private leaving = false
+  /** The title being made for the conversation started in this session. */
+  private titling: Promise<void> | undefined
+  /** Set once the history file was found to be a link or not a file: it is left alone. */
+  private historyRefused = false
 
   constructor(
     private readonly ctx: Context,
@@ -90,6 +100,7 @@ class ChatSession {
       timeoutMs?: number
       mode: 'raw' | 'render' | 'plain'
       secrets: (string | undefined)[]
+      debug?: (line: string) => void
       conversation: ChatGPTConversation
     }
   ) {
@@ -105,9 +116,10 @@ class ChatSession {
     // The prompt and the line being edited go to the terminal: stderr when stdout is redirected.
     const toStdout = ctx.stdout.isTTY === true
     this.promptStyle = toStdout ? ctx.out : ctx.err
+    const terminal = toStdout ? ctx.stdout : ctx.stderr
     this.rl = createInterface({
       input: ctx.stdin,
-      output: this.interactive ? (toStdout ? ctx.stdout : ctx.stderr) : undefined,
+      output: this.interactive ? terminal : undefined,
       terminal: this.interactive,
       history: this.interactive ? await this.loadHistory() : [],
       historySize: HISTORY_LINES,
@@ -115,11 +127,19 @@ class ChatSession {
     })
     this.rl.on('line', (line) => this.push(line))
     this.rl.on('close', () => {
+      // Ctrl-D at the prompt: end the prompt's line, or the shell's prompt would land on it.
+      // (During a reply the session ends after it, which ends its line anyway.)
+      if (this.interactive && !this.leaving && !this.current) terminal.write('\n')
       this.closed = true
       this.push(null)
     })
     this.rl.on('SIGINT', () => this.interrupt())
     const restore = ctx.interrupt.onInterrupt(() => this.interrupt())
+    // Lines written on stderr while the prompt waits (`--debug` lines of a title being made) go
+    // above it, and the prompt with what is typed so far is drawn again below them.
+    const releasePrompt = this.interactive
+      ? keepLine(ctx.stderr, { shown: () => this.atPrompt && !this.closed, redraw: () => this.rl.prompt(true) })
+      : () => {}
 
     if (this.interactive) {
       const s = ctx.err
@@ -142,7 +162,10 @@ class ChatSession {
       }
     } finally {
       restore()
+      releasePrompt()
+      this.leaving = true
       this.rl.close()
+      await this.titling
     }
     return this.exitCode
   }
@@ -151,12 +174,13 @@ class ChatSession {
   private async readInput(): Promise<string | null> {
     let text = ''
     for (let first = true; ; first = false) {
-      if (this.interactive) {
+      if (this.interactive && !this.closed) {
         const s = this.promptStyle
         this.rl.setPrompt(first ? s.bold(s.green('> ')) : s.dim('… '))
         this.rl.prompt()
       }
-      const line = await this.nextLine()
+      this.atPrompt = true
+      const line = await this.nextLine().finally(() => (this.atPrompt = false))
       if (line === null) return first ? null : text
       if (!line.endsWith('\\')) return text + line
       text += line.slice(0, -1) + '\n'
@@ -193,6 +217,7 @@ class ChatSession {
     if (this.armed) {
       this.exitCode = EXIT.interrupted
       if (this.interactive) this.ctx.stderr.write('\n')
+      this.leaving = true
       this.rl.close()
       return
     }
@@ -241,6 +266,7 @@ class ChatSession {
       skip
     })
     this.current = new AbortController()
+    const isNew = this.conversation.conversationId === undefined
     try {
       const reply = await runReply(ctx, start, {
         printer,
@@ -250,6 +276,14 @@ class ChatSession {
       // A blank line between one reply and what follows.
       ctx.stdout.write('\n')
       this.lastReplyText = reply.text
+      const { conversationId, parentMessageId } = this.conversation
+      if (isNew && conversationId && parentMessageId) {
+        // Titled as in the web app, while the session goes on.
+        this.titling = titleNewConversation(this.api, { conversationId, messageId: parentMessageId }, {
+          model: this.options.model,
+          debug: this.options.debug
+        })
+      }
       await this.remember()
     } finally {
       this.current = undefined
@@ -322,6 +356,8 @@ class ChatSession {
   private async title(text: string): Promise<void> {
     const id = this.conversation.conversationId!
     const call = { timeoutMs: this.options.timeoutMs }
+    // A title still being made would overwrite the one set here, or be missed by the one read.
+    await this.titling
     if (text) {
       await this.api.renameConversation(id, text, call)
       this.ctx.stdout.write(`Title: ${text}\n`)
@@ -357,34 +393,27 @@ class ChatSession {
 
   /** Earlier sessions' inputs, newest first (as readline wants them). */
   private async loadHistory(): Promise<string[]> {
-    const path = historyFile(this.ctx.env)
     try {
-      const lines = (await readFile(path, 'utf8')).split('\n').filter(Boolean)
-      const kept = lines.slice(-HISTORY_LINES)
-      // Trimmed now and then, so the file stays small.
-      if (lines.length > 2 * HISTORY_LINES) await writeFileAtomic(path, kept.join('\n') + '\n')
-      return kept.map(unescapeLine).reverse()
-    } catch {
+      return await loadHistory(historyFile(this.ctx.env), HISTORY_LINES)
+    } catch (error) {
+      this.historyFailed(error)
       return []
     }
   }
 
   private async saveHistory(input: string): Promise<void> {
-    const path = historyFile(this.ctx.env)
+    if (this.historyRefused) return
     try {
-      await mkdir(dirname(path), { recursive: true, mode: 0o700 })
-      await appendFile(path, escapeLine(input) + '\n', { mode: 0o600 })
-    } catch {
+      await appendHistory(historyFile(this.ctx.env), input)
+    } catch (error) {
       // History is a convenience: a read-only state directory must not stop the session.
+      this.historyFailed(error)
     }
   }
-}
 
-/** One history entry per line: newlines inside an input are stored as `\n`. */
-function escapeLine(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')
-}
-
-function unescapeLine(text: string): string {
-  return text.replace(/\\(\\|n)/g, (_, c: string) => (c === 'n' ? '\n' : '\\'))
+  private historyFailed(error: unknown): void {
+    if (!(error instanceof HistoryFileError) || this.historyRefused) return
+    this.historyRefused = true
+    this.ctx.warn(error.message)
+  }
 }

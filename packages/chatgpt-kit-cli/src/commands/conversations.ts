@@ -2,11 +2,10 @@
  * `chatgpt conversations ls|show|rename|rm|clear`: the account's conversations on the server,
  * with the names and the last conversation this command remembers.
  */
-import { createInterface } from 'node:readline/promises'
-
 import type { ChatGPTAPI, ConversationSummary } from 'chatgpt-kit'
 import { CliError, UsageError } from '../cli-error.js'
 import { createApi, loadSettings, parseTimeout, type GlobalOptions } from '../client.js'
+import { confirm } from '../confirm.js'
 import type { Context } from '../context.js'
 import { finalText, printMode } from '../output.js'
 import { stateFile } from '../paths.js'
@@ -38,15 +37,22 @@ export async function list(ctx: Context, options: GlobalOptions & { limit?: stri
   const { api, state, call } = open(ctx, options)
   const limit = options.all ? Infinity : Number(options.limit ?? 20)
   if (!(limit > 0) || (limit !== Infinity && !Number.isInteger(limit))) throw new UsageError('--limit takes a positive whole number')
-  const items: ConversationSummary[] = []
-  if (limit <= 100) {
-    items.push(...(await api.listConversations({ ...call, limit })).items.slice(0, limit))
+  // One more than shown is asked for, to know whether there are more even when the server
+  // does not say how many it has.
+  const fetched: ConversationSummary[] = []
+  let total = 0
+  if (limit < 100) {
+    const page = await api.listConversations({ ...call, limit: limit + 1 })
+    fetched.push(...page.items)
+    total = page.total
   } else {
     for await (const item of api.iterateConversations({ ...call })) {
-      items.push(item)
-      if (items.length >= limit) break
+      fetched.push(item)
+      if (fetched.length > limit) break
     }
   }
+  const items = fetched.slice(0, limit)
+  const more = total > fetched.length ? `${total - items.length} more` : fetched.length > items.length ? 'more' : ''
   const local = await state.read()
   const nameOf = (id: string) => local.conversations[id]?.name
   if (options.json) {
@@ -71,6 +77,8 @@ export async function list(ctx: Context, options: GlobalOptions & { limit?: stri
     const marks = [name ? s.cyan(`[${name}]`) : '', local.last === c.id ? s.dim('(last)') : ''].filter(Boolean).join(' ')
     ctx.stdout.write(`${s.dim(c.id)}  ${formatDate(c.updateTime)}  ${c.title || s.dim('(untitled)')}${marks ? `  ${marks}` : ''}\n`)
   }
+  // On stderr, so that what is piped on is the list alone.
+  if (more) ctx.stderr.write(`${ctx.err.dim(`${more} (--all, or --limit N)`)}\n`)
 }
 
 export async function show(ctx: Context, ref: string, options: GlobalOptions): Promise<void> {
@@ -138,9 +146,7 @@ export async function clear(ctx: Context, options: GlobalOptions & { yes?: boole
   const { api, state, call } = open(ctx, options)
   if (!options.yes) {
     if (!ctx.stdin.isTTY) throw new UsageError('clear deletes every conversation of the account: add --yes to confirm')
-    const rl = createInterface({ input: ctx.stdin, output: ctx.stderr })
-    const answer = await rl.question(`Delete every conversation of the account on ${state.backend}? [y/N] `).finally(() => rl.close())
-    if (!/^y(es)?$/i.test(answer.trim())) {
+    if (!(await confirm(ctx, `Delete every conversation of the account on ${state.backend}? [y/N] `))) {
       ctx.stderr.write('Nothing deleted.\n')
       return
     }

@@ -2,9 +2,13 @@
  * `chatgpt test-backend`: runs the bundled local ChatGPT backend until Ctrl-C, and prints the
  * settings that point the command (or any client) at it. Its tokens are throwaway, made up for
  * this run, so printing them is the point.
+ *
+ * Ctrl-C stops it and exits 130, as it does every command, however it was started; SIGTERM
+ * stops it cleanly (exit 0).
  */
-import { UsageError } from '../cli-error.js'
+import { CliError, InterruptedError, UsageError } from '../cli-error.js'
 import type { Context } from '../context.js'
+import { noteTestBackend } from '../known-test-backends.js'
 
 export async function testBackend(
   ctx: Context,
@@ -19,25 +23,66 @@ export async function testBackend(
 
   // Loaded only here: the other commands never need it.
   const { createTestBackend } = await import('chatgpt-kit/testing')
-  const backend = await createTestBackend({ port, host: options.host, shape, eventDelayMs: delay })
-  const quote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`
-  ctx.stdout.write(
-    [
-      `export CHATGPT_BASE_URL=${backend.url}`,
-      `export SESSION_TOKEN=${backend.sessionToken}`,
-      `export CLEARANCE_TOKEN=${backend.clearanceToken}`,
-      `export USER_AGENT=${quote(backend.userAgent)}`,
-      ''
-    ].join('\n')
-  )
-  ctx.stderr.write(
-    `${ctx.err.green('Test backend listening on')} ${backend.url}\n` +
-      ctx.err.dim('Paste the lines above into another shell, then: chatgpt "Hello" — Ctrl-C stops the backend.\n')
-  )
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve()
-    ctx.interrupt.onInterrupt(stop)
+  const backend = await createTestBackend({ port, host: options.host, shape, eventDelayMs: delay }).catch((error: unknown) => {
+    throw listenError(error, port, options.host)
+  })
+  try {
+    await forgetGoneBackends(ctx, backend.url)
+    const quote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`
+    ctx.stdout.write(
+      [
+        `export CHATGPT_BASE_URL=${backend.url}`,
+        `export SESSION_TOKEN=${backend.sessionToken}`,
+        `export CLEARANCE_TOKEN=${backend.clearanceToken}`,
+        `export USER_AGENT=${quote(backend.userAgent)}`,
+        ''
+      ].join('\n')
+    )
+    ctx.stderr.write(
+      `${ctx.err.green('Test backend listening on')} ${backend.url}\n` +
+        ctx.err.dim('Paste the lines above into another shell, then: chatgpt "Hello" (or "showcase") — Ctrl-C stops the backend.\n')
+    )
+    await stopped(ctx.interrupt.signal)
+  } finally {
+    await backend.close()
+  }
+  if (ctx.interrupt.signal.aborted) {
+    // The terminal echoed ^C; the shell's prompt goes on the next line, not after it.
+    if (ctx.stderr.isTTY) ctx.stderr.write('\n')
+    throw new InterruptedError()
+  }
+}
+
+/**
+ * Resolves on Ctrl-C (which aborts the command's signal; a second one exits at once) or SIGTERM.
+ * Already resolved when Ctrl-C came while the backend was starting.
+ */
+function stopped(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      signal.removeEventListener('abort', stop)
+      process.off('SIGTERM', stop)
+      resolve()
+    }
+    if (signal.aborted) return resolve()
+    signal.addEventListener('abort', stop)
     process.once('SIGTERM', stop)
   })
-  await backend.close()
+}
+
+/** Forgets what is remembered about earlier test backends that are gone; a failure is a warning. */
+async function forgetGoneBackends(ctx: Context, url: string): Promise<void> {
+  try {
+    await noteTestBackend(ctx.env, url)
+  } catch (error) {
+    ctx.warn(`could not forget the conversations of earlier test backends: ${(error as Error).message}`)
+  }
+}
+
+function listenError(error: unknown, port: number, host = '127.0.0.1'): unknown {
+  const code = (error as NodeJS.ErrnoException)?.code
+  if (code === 'EADDRINUSE') return new CliError(`port ${port} is in use on ${host}: pick another with --port, or leave --port out for a free one`)
+  if (code === 'EACCES') return new CliError(`not allowed to listen on port ${port}: pick one above 1023 with --port`)
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return new CliError(`cannot listen on ${host}: give --host an address of this machine`)
+  return error
 }

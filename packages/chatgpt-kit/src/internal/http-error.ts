@@ -45,6 +45,8 @@ export function parseJson(text: string): unknown {
 function codeFor(status: number, detail: ServerDetail | undefined): ChatGPTErrorCode {
   if (detail?.code === 'conversation_not_found') return 'conversation_not_found'
   if (detail?.code === 'message_length_exceeds_limit') return 'message_too_long'
+  // Whatever the status: an unknown model slug is a thing not found, not a malformed request.
+  if (detail?.code === 'model_not_found') return 'not_found'
   switch (status) {
     case 400:
     case 422:

@@ -4,17 +4,11 @@ import { requireUser } from './access.js'
 import type { BackendContext, Exchange } from './context.js'
 import { mappingToJson, type StoredConversation } from './conversation-store.js'
 import { isObject, requireJson, sendDetail, sendJson } from './http-io.js'
+import { modelEntries, unknownModel } from './models.js'
 import type { TestUser } from './types.js'
 
 // The rest of the backend (PROTOCOL.md §4). Every handler authenticates like /conversation and
 // sees only the caller's own, visible conversations.
-
-const MODELS = [
-  { slug: 'text-davinci-002-render-sha', max_tokens: 8191, title: 'Default (GPT-3.5)', description: 'Optimized for speed.', tags: ['gpt3.5'], is_special: false },
-  { slug: 'text-davinci-002-render', max_tokens: 4097, title: 'Legacy (GPT-3.5)', description: 'The original ChatGPT model.', tags: [], is_special: false },
-  { slug: 'gpt-4', max_tokens: 4095, title: 'GPT-4', description: 'Our most capable model, great for tasks that require creativity and advanced reasoning.', tags: ['gpt4'], is_special: false },
-  { slug: 'gpt-4o', max_tokens: 8191, title: 'GPT-4o', description: 'Newest and most advanced model.', tags: ['gpt4o'], is_special: false }
-]
 
 const LIST_LIMIT_MAX = 100
 
@@ -40,8 +34,8 @@ const invalid = (res: ServerResponse, message: string) => sendDetail(res, 422, m
 const iso = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString()
 
 /** `GET /backend-api/models`. */
-export const handleModels = authenticated((_ctx, ex) => {
-  sendJson(ex.res, 200, { models: MODELS, categories: [] })
+export const handleModels = authenticated((ctx, ex) => {
+  sendJson(ex.res, 200, { models: modelEntries(ctx.options.models), categories: [] })
 })
 
 /** `POST /backend-api/moderations`: nothing is ever flagged. */
@@ -142,10 +136,21 @@ export const handlePatchConversation = authenticated((ctx, ex, user, body) => {
   sendJson(ex.res, 200, { success: true })
 })
 
-/** `POST /backend-api/conversation/gen_title/{id}`: a title from the first prompt, stored. */
-export const handleGenTitle = authenticated((ctx, ex, user) => {
+/**
+ * `POST /backend-api/conversation/gen_title/{id}` with `{message_id, model?}`: a title from the
+ * first prompt, stored. The message must be one of the conversation's, the model one offered.
+ */
+export const handleGenTitle = authenticated((ctx, ex, user, body) => {
   const conversation = findOr404(ctx, ex.res, ex.params[0], user)
   if (!conversation) return
+  if (!isObject(body)) return invalid(ex.res, 'The request body must be a JSON object.')
+  const { message_id, model } = body
+  if (model !== undefined && typeof model !== 'string') return invalid(ex.res, 'model must be a string.')
+  const refused = typeof model === 'string' ? unknownModel(model, ctx.options.models) : undefined
+  if (refused) return sendDetail(ex.res, refused.status, refused.message, refused.code)
+  if (typeof message_id !== 'string' || !conversation.mapping.get(message_id)?.message) {
+    return sendDetail(ex.res, 404, 'Message not found', 'message_not_found')
+  }
   conversation.title = titleFrom(ctx.store.firstPrompt(conversation) ?? '')
   ctx.store.touch(conversation)
   sendJson(ex.res, 200, { title: conversation.title })

@@ -8,6 +8,7 @@ import { tokenize } from './default-reply.js'
 import { createRenderer } from './event-shapes.js'
 import { sendAnswerFault } from './faults.js'
 import { requireJson, sendDetail, sendJson } from './http-io.js'
+import { defaultModel, unknownModel } from './models.js'
 import { isStreamShape } from './options.js'
 import { runReply } from './reply-stream.js'
 import { ReplyWriter } from './reply-writer.js'
@@ -33,8 +34,8 @@ interface ReplyPlan {
  * conversation tree, and streams the reply in the requested event shape.
  *
  * Checks run in the real backend's order as far as it is known: answer faults, access token,
- * body, conversation and parent, prompt length, then the one-reply-per-account rule. Nothing is
- * stored for a refused request.
+ * body, model, prompt length, conversation and parent, then the one-reply-per-account rule.
+ * Nothing is stored for a refused request.
  */
 export async function handleConversation(ctx: BackendContext, ex: Exchange): Promise<void> {
   const { req, res } = ex
@@ -50,6 +51,8 @@ export async function handleConversation(ctx: BackendContext, ex: Exchange): Pro
   }
   const request = parseConversationRequest(json.value)
   if (isProblem(request)) return sendProblem(ex, request)
+  const refused = request.model === undefined ? undefined : unknownModel(request.model, ctx.options.models)
+  if (refused) return sendProblem(ex, refused)
   if (request.message && request.message.text.length > ctx.options.maxPromptLength) {
     return sendDetail(
       res,
@@ -208,7 +211,7 @@ function placeMessages(
   assistant.metadata = {
     ...metadata,
     message_type: request.action,
-    model_slug: request.model,
+    model_slug: request.model ?? defaultModel(ctx.options.models),
     parent_id: userMessage?.id ?? metadata.parent_id
   }
   if (plan.continued) {

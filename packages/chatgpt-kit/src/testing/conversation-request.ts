@@ -7,7 +7,8 @@ export interface ConversationRequest {
   message?: { id: string; text: string }
   parentMessageId: string
   conversationId?: string
-  model: string
+  /** Absent when the body names none: the backend then answers with its default model. */
+  model?: string
 }
 
 /** Why a body was refused: the status and the `{detail: {message, code}}` to answer with. */
@@ -16,8 +17,6 @@ export interface RequestProblem {
   message: string
   code: string
 }
-
-const DEFAULT_MODEL = 'text-davinci-002-render'
 
 /**
  * Validates a conversation request body (PROTOCOL.md §2). Accepts the seed's form and the later
@@ -39,7 +38,7 @@ export function parseConversationRequest(body: unknown): ConversationRequest | R
     action,
     parentMessageId: parent_message_id,
     conversationId: conversation_id ?? undefined,
-    model: model ?? DEFAULT_MODEL
+    model
   }
 
   if (action === 'continue') {

@@ -1,4 +1,5 @@
 import { defaultReply } from './default-reply.js'
+import { DEFAULT_MODEL_SLUGS } from './models.js'
 import type { ReplyFunction, StreamShape, TestBackendOptions } from './types.js'
 
 /** Options with every default filled in. */
@@ -14,6 +15,7 @@ export const TEST_BACKEND_DEFAULTS: ResolvedOptions = {
   host: '127.0.0.1',
   shape: 'v1',
   reply: defaultReply,
+  models: DEFAULT_MODEL_SLUGS,
   eventDelayMs: 0,
   tokensPerEvent: 1,
   chunking: 'event',
@@ -48,6 +50,7 @@ export function resolveOptions(options: TestBackendOptions = {}): ResolvedOption
   if (chunking !== 'event' && chunking !== 'bytes' && !isPositiveInteger(chunking)) {
     throw new RangeError("chunking must be 'event', 'bytes' or a positive integer")
   }
+  resolved.models = checkModels(resolved.models)
   requireAtLeast(resolved, 'eventDelayMs', 0)
   requireAtLeast(resolved, 'accessTokenTTLSeconds', 0)
   requireAtLeast(resolved, 'port', 0)
@@ -58,6 +61,16 @@ export function resolveOptions(options: TestBackendOptions = {}): ResolvedOption
   requireWholeNumber(resolved, 'maxRecordedBodyBytes')
   if (resolved.maxReplyTokens !== Infinity) requirePositiveInteger(resolved, 'maxReplyTokens')
   return resolved
+}
+
+/** A frozen copy, so that changing the caller's array later changes nothing. */
+function checkModels(models: unknown): readonly string[] {
+  const valid =
+    Array.isArray(models) &&
+    models.length > 0 &&
+    models.every((slug) => typeof slug === 'string' && slug !== '' && !/[\x00-\x1f\x7f]/.test(slug))
+  if (!valid) throw new TypeError('models must be a non-empty array of model slugs (non-empty one-line strings)')
+  return Object.freeze([...new Set(models as string[])])
 }
 
 function isPositiveInteger(value: unknown): value is number {

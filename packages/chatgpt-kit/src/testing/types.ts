@@ -54,9 +54,25 @@ export interface TestBackendOptions {
    * (cut by `maxReplyTokens`, or by a fault or a client that left), which is streamed instead.
    * A throw answers 500 `reply_function_error`.
    * @defaultValue {@link defaultReply}: deterministic markdown that echoes the prompt, with
-   * non-ASCII text and an emoji, and a fenced code block when the prompt mentions "code".
+   * non-ASCII text and an emoji, and a fenced code block when the prompt mentions "code"; a prompt
+   * starting with `showcase` gets {@link showcaseReply} (headings, lists, a table, a long code
+   * block, links, a quote, a long paragraph; `showcase table` shows only the table).
    */
   reply?: ReplyFunction
+  /**
+   * The model slugs the backend offers: `GET /backend-api/models` lists them, and a conversation
+   * (or title) request naming any other slug is refused, as the real service refuses it, with 404
+   * `{detail: {message, code: 'model_not_found'}}` whose message lists these slugs (the client
+   * rejects with `ChatGPTError` code `not_found`). A request naming no model is answered with
+   * `text-davinci-002-render` when offered, otherwise the first slug here.
+   * @defaultValue `['text-davinci-002-render-sha', 'text-davinci-002-render', 'gpt-4', 'gpt-4o', 'auto']`
+   * @example
+   * ```ts
+   * // a bot whose tests send model: 'gpt-5'
+   * const backend = await createTestBackend({ models: ['gpt-5', 'gpt-5-thinking'] })
+   * ```
+   */
+  models?: readonly string[]
   /**
    * Delay between two SSE events of a stream, in milliseconds.
    * @defaultValue `0`
