@@ -24,7 +24,8 @@ import { CallSignal } from './internal/call-signal.js'
 import { type UpdateObserver, clientHooks, registerClientHooks } from './internal/client-hooks.js'
 import { cooldownMs, nextStrikes } from './internal/cooldown.js'
 import { linkedSignal } from './internal/linked-signal.js'
-import { type Pick, pickAccounts } from './internal/pick-accounts.js'
+import { pickAccounts } from './internal/pick-accounts.js'
+import { closedError, deadAccountsError, noAccountError } from './internal/pool-errors.js'
 import { judgeFailure } from './internal/pool-failure.js'
 import { raceAbort } from './internal/race-abort.js'
 import {
@@ -60,8 +61,6 @@ type Attempt =
 
 /** Sends the message of a call on the account's client, with the options the pool set. */
 type Send = (client: ChatGPTAPI, opts: SendMessageOptions) => Promise<ChatGPTReply>
-
-const closedError = () => new ChatGPTError('The account pool was closed', { code: 'aborted' })
 
 /**
  * Many ChatGPT accounts behind the calls of one {@link ChatGPTAPI}: each message goes to the least
@@ -373,7 +372,7 @@ export class ChatGPTAccountPool {
   async getModels(opts: CallOptions = {}): Promise<Model[]> {
     this.#assertOpen()
     const live = this.#accounts.filter((account) => !this.#coordinator.deadMarkOf(account.id))
-    if (live.length === 0) throw this.#deadError(this.#accounts.map((a) => this.#coordinator.deadMarkOf(a.id)!), undefined)
+    if (live.length === 0) throw deadAccountsError(this.#accounts.map((a) => this.#coordinator.deadMarkOf(a.id)!), undefined)
     const answers = await Promise.allSettled(live.map((account) => account.client.getModels(opts)))
     const union = new Map<string, Model>()
     for (const [index, answer] of answers.entries()) {
@@ -615,42 +614,7 @@ export class ChatGPTAccountPool {
       coolingUntil: (id) => this.#coordinator.cooldownOf(id, model)?.until
     })
     if (pick.ok) return pick.candidates
-    throw this.#pickError(pick, model, bound)
-  }
-
-  #pickError(pick: Exclude<Pick, { ok: true }>, model: string, bound: string | undefined): ChatGPTError {
-    const conversationAccount = bound === undefined ? undefined : `The account '${bound}' of this conversation`
-    switch (pick.why) {
-      case 'no_model':
-        return new ChatGPTError(
-          conversationAccount
-            ? `${conversationAccount} does not offer the model '${model}'`
-            : `No account of this pool offers the model '${model}'; see getModels()`,
-          { code: 'invalid_argument' }
-        )
-      case 'dead':
-        return this.#deadError(pick.marks, conversationAccount)
-      case 'cooling': {
-        const seconds = Math.ceil(pick.retryAfterMs / 1000)
-        return new ChatGPTError(
-          conversationAccount
-            ? `${conversationAccount} is cooling down after a 429 for '${model}'; try again in ${seconds} s`
-            : `Every account of this pool is cooling down after a 429 for '${model}'; try again in ${seconds} s`,
-          { code: 'rate_limited', retryAfterMs: pick.retryAfterMs }
-        )
-      }
-    }
-  }
-
-  #deadError(marks: { code: ChatGPTError['code']; message: string }[], conversationAccount: string | undefined): ChatGPTError {
-    const codes = new Set(marks.map((mark) => mark.code))
-    const code = codes.size === 1 ? [...codes][0]! : 'unauthorized'
-    return new ChatGPTError(
-      conversationAccount
-        ? `${conversationAccount} can no longer sign in (${marks[0]?.message ?? code}); the conversation cannot move to another account`
-        : 'Every account of this pool that could take the message can no longer sign in; give them new session tokens',
-      { code }
-    )
+    throw noAccountError(pick, model, bound)
   }
 
   /** The account a conversation lives on, from the store. */
