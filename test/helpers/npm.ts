@@ -1,5 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process'
-import { promisify } from 'node:util'
+import { execFileSync } from 'node:child_process'
 
 /**
  * The environment for an npm started by a test: this one, less what `npm test` put in it for the
@@ -19,12 +18,6 @@ export function npmEnv(): NodeJS.ProcessEnv {
 /** Runs npm in `cwd` and returns its stdout. */
 export function npm(args: string[], cwd: string): string {
   return execFileSync('npm', args, { cwd, env: npmEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
-}
-
-/** Runs npm in `cwd` without blocking this process (servers in it keep answering). */
-export async function npmAsync(args: string[], cwd: string): Promise<string> {
-  const { stdout } = await promisify(execFile)('npm', args, { cwd, env: npmEnv(), encoding: 'utf8' })
-  return stdout
 }
 
 /** One entry of `npm pack --json`. */
