@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { createTestBackend } from '../packages/chatgpt-kit/src/testing/index.js'
 import { assertBuilt } from './helpers/cli.js'
-import { npm, pack } from './helpers/npm.js'
+import { npm, npmEnv, pack } from './helpers/npm.js'
 
 // The "done when": both packages packed into tarballs and installed into new projects
 // outside this repository, as a user would get them. Dependencies (eventsource-parser, commander)
@@ -161,7 +161,7 @@ describe('the packed library and CLI, installed into a new project', { timeout: 
   })
 
   it('has the chatgpt command: npx chatgpt --version prints the version', () => {
-    const output = execFileSync('npx', ['--no', '--', 'chatgpt', '--version'], { cwd: app, encoding: 'utf8' })
+    const output = execFileSync('npx', ['--no', '--', 'chatgpt', '--version'], { cwd: app, env: npmEnv(), encoding: 'utf8' })
     expect(output.trim()).toBe(cliVersion)
   })
 
