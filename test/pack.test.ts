@@ -11,7 +11,7 @@ import { pack, type PackResult } from './helpers/npm.js'
 // slipping in (a bundled dependency, source maps, sources) fails here rather than on users' disks;
 // raise one deliberately when the package really grows.
 const packages = [
-  // Measured: 181,268 bytes packed (647,793 unpacked, 15 files). Ceiling about 10% above.
+  // Measured: 181,283 bytes packed (647,883 unpacked, 15 files). Ceiling about 10% above.
   { dir: 'packages/chatgpt-kit', name: 'chatgpt-kit', maxPackedBytes: 200_000 },
   // Measured: 28,679 bytes packed (96,435 unpacked, 4 files). Ceiling about 12% above.
   { dir: 'packages/chatgpt-kit-cli', name: 'chatgpt-kit-cli', maxPackedBytes: 32_000 }
