@@ -6,7 +6,10 @@ const shared = {
   dts: true,
   // Users get readable JavaScript; source maps were 64% of the tarball and pointed at files we
   // don't ship.
-  sourcemap: false
+  sourcemap: false,
+  // Keep `node:crypto` as written: Deno and edge runtimes with Node compatibility resolve only the
+  // `node:` form of a built-in (tsup 8 strips the prefix unless told not to).
+  removeNodeProtocol: false
 } as const
 
 export default defineConfig([
