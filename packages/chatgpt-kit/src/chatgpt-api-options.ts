@@ -40,7 +40,7 @@ export type ResolvedOptions = ChatGPTAPIOptions & {
 
 /**
  * Applies the defaults and checks every option.
- * @throws `ChatGPTError('ChatGPT invalid session token')` without a session token (the seed's
+ * @throws `ChatGPTError('ChatGPT invalid session token')` without a session token (`chatgpt` 2.x's
  *   message); `invalid_argument` for any other unusable value (never echoing it: it may be secret).
  */
 export function resolveOptions(opts: ChatGPTAPIOptions): ResolvedOptions {

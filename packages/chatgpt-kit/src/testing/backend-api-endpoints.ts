@@ -6,7 +6,7 @@ import { mappingToJson, type StoredConversation } from './conversation-store.js'
 import { isObject, requireJson, sendDetail, sendJson } from './http-io.js'
 import type { TestUser } from './types.js'
 
-// The rest of the backend (PROTOCOL.md §4). Every handler authenticates like /conversation and
+// The rest of the backend. Every handler authenticates like /conversation and
 // sees only the caller's own, visible conversations.
 
 const MODELS = [

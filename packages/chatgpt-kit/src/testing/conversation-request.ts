@@ -20,7 +20,7 @@ export interface RequestProblem {
 const DEFAULT_MODEL = 'text-davinci-002-render'
 
 /**
- * Validates a conversation request body (PROTOCOL.md §2). Accepts the seed's form and the later
+ * Validates a conversation request body. Accepts the `chatgpt` 2.x form and the later
  * one (`author: {role}` beside or instead of `role`); extra fields are ignored, as the real
  * backend ignores `timezone_offset_min` and friends.
  */
