@@ -21,7 +21,7 @@ import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 import ts from 'typescript'
-import { afterAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 
 import { markdownBlocks, tsdocBlocks, type Block } from './helpers/doc-blocks.js'
 
@@ -84,20 +84,20 @@ function documentedBlocks(): Block[] {
   ]
 }
 
-const scratchDirs: string[] = []
-/** The last program: the next one reuses its unchanged files (the library, @types/node). */
-let previousProgram: ts.Program | undefined
-afterAll(() => {
-  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true })
-})
-
 /**
  * Type-checks each block as its own module, in one program; returns one line per error,
  * `file:line: TSxxxx message`, pointing into the file the block came from.
  */
 function typeCheck(blocks: Block[]): string[] {
   const dir = mkdtempSync(join(tmpdir(), 'chatgpt-kit-examples-'))
-  scratchDirs.push(dir)
+  try {
+    return typeCheckIn(dir, blocks)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+function typeCheckIn(dir: string, blocks: Block[]): string[] {
   const context = join(dir, 'example-context.d.mts')
   writeFileSync(context, EXAMPLE_CONTEXT)
   const sources = new Map<string, Block>()
@@ -124,10 +124,9 @@ function typeCheck(blocks: Block[]): string[] {
       'chatgpt/testing': [join(library, 'testing/index.ts')]
     }
   }
-  const program = ts.createProgram([context, ...sources.keys()], options, undefined, previousProgram)
-  previousProgram = program
+  const program = ts.createProgram([context, ...sources.keys()], options)
   // Only the examples' own diagnostics: checking all of the library's sources too would take most
-  // of the time (\`npm run typecheck\` does that).
+  // of the time (`npm run typecheck` does that).
   const diagnostics = [
     ...program.getOptionsDiagnostics(),
     ...program.getGlobalDiagnostics(),
@@ -147,66 +146,80 @@ function typeCheck(blocks: Block[]): string[] {
   })
 }
 
-describe('the TypeScript examples of the README, docs/ and TSDoc', () => {
-  const blocks = documentedBlocks()
+/** A README with two type errors (lines 6 and 11) and a JavaScript block that is not checked. */
+const BROKEN_README = [
+  '# Title', //                                           line 1
+  '',
+  '```ts',
+  "import { ChatGPTAPI } from 'chatgpt-kit'", //          line 4
+  'const api = new ChatGPTAPI({', //                      line 5
+  '  sessionToken: process.env.SESSION_TOKEN', //         line 6: string | undefined
+  '})',
+  '```',
+  '',
+  '```typescript',
+  "const n: number = await api.sendMessage('hi')", //     line 11: the context's `api`
+  '```',
+  '',
+  '```js',
+  'const notChecked: number = "js blocks are not TypeScript"',
+  '```'
+].join('\n')
 
+/** A doc comment whose example imports the drop-in name and has a type error on line 8. */
+const BROKEN_SOURCE = [
+  '/**', //                                                line 1
+  ' * Does things.',
+  ' *',
+  ' * @example',
+  ' * ```ts',
+  " * import { markdownToText } from 'chatgpt'", //       line 6
+  " * const text: string = markdownToText('**hi**')",
+  ' * const wrong: boolean = text', //                    line 8
+  ' * ```',
+  ' */',
+  'export const x = 1'
+].join('\n')
+
+const documented = documentedBlocks()
+const broken = [
+  ...markdownBlocks('broken/README.md', BROKEN_README),
+  ...tsdocBlocks('broken/thing.ts', BROKEN_SOURCE)
+]
+// One program for all of them: building it is most of the cost.
+let errors: string[] = []
+beforeAll(() => {
+  errors = typeCheck([...documented, ...broken])
+}, 120_000)
+
+describe('the TypeScript examples of the README, docs/ and TSDoc', () => {
   it('are found where they are written', () => {
     // README and every kind of source are present, so a broken extractor cannot pass vacuously.
-    expect(blocks.filter((b) => b.file === 'README.md').length).toBeGreaterThanOrEqual(10)
-    expect(blocks.some((b) => b.file.startsWith('docs/'))).toBe(true)
-    expect(blocks.some((b) => b.file.startsWith('packages/'))).toBe(true)
-    expect(blocks.every((b) => b.code.trim() !== '')).toBe(true)
+    expect(documented.filter((b) => b.file === 'README.md').length).toBeGreaterThanOrEqual(10)
+    expect(documented.some((b) => b.file.startsWith('docs/'))).toBe(true)
+    expect(documented.some((b) => b.file.startsWith('packages/'))).toBe(true)
+    expect(documented.every((b) => b.code.trim() !== '')).toBe(true)
   })
 
-  it('type-check under strict', { timeout: 120_000 }, () => {
-    expect(typeCheck(blocks)).toEqual([])
+  it('type-check under strict', () => {
+    expect(errors.filter((error) => !error.startsWith('broken/'))).toEqual([])
   })
 })
 
 describe('the example checker', () => {
-  it('reports a type error at its line in the README', { timeout: 60_000 }, () => {
-    const readme = [
-      '# Title', //                                           line 1
-      '',
-      '```ts',
-      "import { ChatGPTAPI } from 'chatgpt-kit'", //          line 4
-      'const api = new ChatGPTAPI({', //                      line 5
-      '  sessionToken: process.env.SESSION_TOKEN', //         line 6: string | undefined
-      '})',
-      '```',
-      '',
-      '```typescript',
-      "const n: number = await api.sendMessage('hi')", //     line 11: uses the context's `api`
-      '```',
-      '',
-      '```js',
-      'const notChecked: number = "js blocks are not TypeScript"',
-      '```'
-    ].join('\n')
-    const errors = typeCheck(markdownBlocks('README.md', readme))
-    expect(errors).toHaveLength(2)
-    expect(errors[0]).toMatch(/^README\.md:6: TS2322 /)
-    expect(errors[1]).toMatch(/^README\.md:11: TS2322 /)
+  it('reports each type error at its line in the markdown file', () => {
+    const found = errors.filter((error) => error.startsWith('broken/README.md'))
+    expect(found).toHaveLength(2)
+    expect(found[0]).toMatch(/^broken\/README\.md:6: TS2322 /)
+    expect(found[1]).toMatch(/^broken\/README\.md:11: TS2322 /)
   })
 
-  it('finds the examples in doc comments, and the drop-in name resolves', { timeout: 60_000 }, () => {
-    const source = [
-      '/**', //                                                line 1
-      ' * Does things.',
-      ' *',
-      ' * @example',
-      ' * ```ts',
-      " * import { markdownToText } from 'chatgpt'", //       line 6
-      " * const text: string = markdownToText('**hi**')",
-      ' * const wrong: boolean = text', //                    line 8
-      ' * ```',
-      ' */',
-      'export const x = 1'
-    ].join('\n')
-    const blocks = tsdocBlocks('src/thing.ts', source)
-    expect(blocks).toEqual([{ file: 'src/thing.ts', line: 6, code: expect.stringContaining("from 'chatgpt'") }])
-    const errors = typeCheck(blocks)
-    expect(errors).toHaveLength(1)
-    expect(errors[0]).toMatch(/^src\/thing\.ts:8: TS2322 /)
+  it('finds the examples in doc comments, and the drop-in name resolves', () => {
+    expect(tsdocBlocks('broken/thing.ts', BROKEN_SOURCE)).toEqual([
+      { file: 'broken/thing.ts', line: 6, code: expect.stringContaining("from 'chatgpt'") }
+    ])
+    const found = errors.filter((error) => error.startsWith('broken/thing.ts'))
+    expect(found).toHaveLength(1)
+    expect(found[0]).toMatch(/^broken\/thing\.ts:8: TS2322 /)
   })
 })
