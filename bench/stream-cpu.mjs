@@ -5,7 +5,7 @@
 // Contenders, side by side in one run:
 //   raw floor      fetch + streaming UTF-8 decode + one JSON.parse per event, nothing else
 //   chatgpt        this package (build/)
-//   chatgpt@2.1.1  the seed's published implementation
+//   chatgpt@2.1.1  the original `chatgpt` package (v2)
 // each with markdown on (the reply as sent) and off (plain text), and the ratios to the floor.
 //
 //   npm run bench [-- --tokens 1800 --reps 3 --delay 1 --shape 2022]

@@ -1,25 +1,35 @@
 #!/usr/bin/env node
 // A short conversation, streamed to the terminal.
 //
-// With SESSION_TOKEN and CLEARANCE_TOKEN set (and USER_AGENT, the browser's, if it differs from
-// the default) it talks to ChatGPT; otherwise it starts the bundled test backend on 127.0.0.1 and
-// talks to that, so it runs anywhere with no credentials.
+// With SESSION_TOKEN set it signs in with the environment's tokens (CLEARANCE_TOKEN, USER_AGENT
+// and ACCESS_TOKEN too, when set) to the backend at CHATGPT_BASE_URL, ChatGPT by default: the
+// variables `npx chatgpt test-backend` prints work as they are. Without SESSION_TOKEN it starts
+// the bundled test backend on 127.0.0.1 and talks to that, so it runs anywhere with no credentials.
 import { ChatGPTAPI, ChatGPTError } from 'chatgpt-kit'
 import { createTestBackend } from 'chatgpt-kit/testing'
 
-const live = Boolean(process.env.SESSION_TOKEN)
-const backend = live ? undefined : await createTestBackend({ eventDelayMs: 15 })
+const env = process.env
+const fromEnv = Boolean(env.SESSION_TOKEN)
+const backend = fromEnv ? undefined : await createTestBackend({ eventDelayMs: 15 })
+// The client takes the two halves of a backend (`…/api`, `…/backend-api`); the CLI's
+// CHATGPT_BASE_URL names the host they share.
+const baseUrl = fromEnv ? (env.CHATGPT_BASE_URL || 'https://chat.openai.com').replace(/\/+$/, '') : backend.url
 
 const api = new ChatGPTAPI(
-  live
+  fromEnv
     ? {
-        sessionToken: process.env.SESSION_TOKEN,
-        clearanceToken: process.env.CLEARANCE_TOKEN,
-        userAgent: process.env.USER_AGENT || undefined
+        sessionToken: env.SESSION_TOKEN,
+        clearanceToken: env.CLEARANCE_TOKEN || undefined,
+        // The clearance token is bound to the User-Agent that obtained it.
+        userAgent: env.USER_AGENT || undefined,
+        accessToken: env.ACCESS_TOKEN || undefined,
+        apiBaseUrl: `${baseUrl}/api`,
+        backendApiBaseUrl: `${baseUrl}/backend-api`
       }
     : {
         sessionToken: backend.sessionToken,
         clearanceToken: backend.clearanceToken,
+        userAgent: backend.userAgent,
         apiBaseUrl: backend.apiBaseUrl,
         backendApiBaseUrl: backend.backendApiBaseUrl
       }
@@ -41,7 +51,8 @@ async function ask(conversation, prompt) {
 
 try {
   await api.ensureAuth()
-  console.log(`Signed in as ${api.user?.name ?? 'unknown'} on ${live ? 'ChatGPT' : `the test backend at ${backend.url}`}.`)
+  const where = backend ? `the bundled test backend at ${baseUrl}` : baseUrl
+  console.log(`Signed in as ${api.user?.name ?? 'unknown'} on ${where}.`)
 
   const conversation = api.getConversation()
   await ask(conversation, 'Write a haiku about TypeScript.')

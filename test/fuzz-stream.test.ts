@@ -3,7 +3,7 @@
  * every failure reproduces: `FUZZ_SEED=<seed> npx vitest run test/fuzz-stream.test.ts`.
  *
  * Properties:
- * - a valid stream of each shape (PROTOCOL.md §2) gives the same final state, ids and progress
+ * - a valid stream of each shape gives the same final state, ids and progress
  *   texts however its bytes are chunked (inside multi-byte characters, between CR and LF, …);
  * - a mutated stream (bytes flipped, inserted, deleted, truncated; events duplicated, dropped,
  *   swapped; garbage lines; random JSON; deeply nested JSON; hostile delta ops) always settles:
@@ -77,7 +77,7 @@ const reproduce = (seed?: number) =>
   `(FUZZ_SEED=${MASTER_SEED}${seed === undefined ? '' : `, case seed ${seed}`}; rerun with FUZZ_SEED=${MASTER_SEED} to reproduce)`
 
 // ---------------------------------------------------------------------------------------------
-// Valid streams of the three shapes (PROTOCOL.md §2)
+// Valid streams of the three shapes
 
 /** Reply pieces: ASCII, 2-, 3- and 4-byte UTF-8, ZWJ sequences, JSON escapes, SSE look-alikes. */
 const TOKENS = [

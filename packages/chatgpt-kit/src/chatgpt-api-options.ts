@@ -46,7 +46,7 @@ export type ResolvedAccessTokenOptions = Omit<ResolvedOptions, 'sessionToken' | 
 
 /**
  * Applies the defaults and checks every option.
- * @throws `ChatGPTError('ChatGPT invalid session token')` without a session token (the seed's
+ * @throws `ChatGPTError('ChatGPT invalid session token')` without a session token (`chatgpt` 2.x's
  *   message); `invalid_argument` for any other unusable value (never echoing it: it may be secret).
  */
 export function resolveOptions(opts: ChatGPTAPIOptions): ResolvedOptions {

@@ -79,12 +79,11 @@ const accessTokenOnly = new WeakSet<object>()
  *
  * @example
  * ```ts
- * import { ChatGPTAPI } from 'chatgpt'
+ * import { ChatGPTAPI } from 'chatgpt-kit'
  *
- * const api = new ChatGPTAPI({
- *   sessionToken: process.env.SESSION_TOKEN,
- *   clearanceToken: process.env.CLEARANCE_TOKEN
- * })
+ * const sessionToken = process.env.SESSION_TOKEN
+ * if (!sessionToken) throw new Error('SESSION_TOKEN is not set')
+ * const api = new ChatGPTAPI({ sessionToken, clearanceToken: process.env.CLEARANCE_TOKEN })
  * await api.ensureAuth()
  * const reply = await api.sendMessage('Hello World!')
  * ```
@@ -493,7 +492,7 @@ export class ChatGPTAPI {
    *
    * @example
    * ```ts
-   * const { flagged } = await api.checkModeration(userInput)
+   * const { flagged } = await api.checkModeration('Is this text allowed?')
    * ```
    */
   async checkModeration(input: string, opts: ModerationOptions = {}): Promise<ModerationsJSONResult> {

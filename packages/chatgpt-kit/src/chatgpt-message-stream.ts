@@ -27,7 +27,8 @@ import type { ChatGPTReply } from './types.js'
  * let shown = ''
  * for await (const { delta, replaced } of api.streamMessage('Hi')) {
  *   shown = replaced ? delta : shown + delta
- *   render(shown)
+ *   console.clear()
+ *   console.log(shown) // redraw
  * }
  * ```
  */
@@ -105,10 +106,13 @@ const consumedError = () =>
  *
  * @example
  * ```ts
- * // In a fetch-style HTTP handler (Next.js, Hono, Deno, Bun, …):
- * return new Response(api.streamMessage(prompt).toReadableStream(), {
- *   headers: { 'content-type': 'text/plain; charset=utf-8' }
- * })
+ * // A fetch-style HTTP handler (Next.js, Hono, Deno, Bun, …)
+ * export async function POST(request: Request) {
+ *   const { prompt } = (await request.json()) as { prompt: string }
+ *   return new Response(api.streamMessage(prompt).toReadableStream(), {
+ *     headers: { 'content-type': 'text/plain; charset=utf-8' }
+ *   })
+ * }
  * ```
  */
 export class ChatGPTMessageStream implements AsyncIterable<ChatGPTStreamUpdate> {

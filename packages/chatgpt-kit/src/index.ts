@@ -1,7 +1,7 @@
 /**
- * `chatgpt`: a client for the ChatGPT web backend.
+ * `chatgpt-kit`: a client for the ChatGPT web backend.
  *
- * @module chatgpt
+ * @module chatgpt-kit
  */
 export { ChatGPTAPI } from './chatgpt-api.js'
 export {

@@ -85,10 +85,11 @@ const CHECK_WINDOW = 32
  *
  * @example
  * ```ts
+ * // a reply's markdown as plain text while it streams: 'Here', 'Here is', 'Here is code:', …
  * const toText = new IncrementalMarkdownToText()
- * for await (const { text } of replyStates) {
- *   onProgress(toText.update(text)) // 'Here', 'Here is', 'Here is code:', …
- * }
+ * await api.sendMessage('Show me some code', {
+ *   onProgress: (markdown, appended) => console.log(toText.update(markdown, appended))
+ * })
  * ```
  */
 export class IncrementalMarkdownToText {

@@ -1,6 +1,6 @@
 
 /**
- * Wire types of the ChatGPT web backend (see PROTOCOL.md) and the public option types.
+ * Wire types of the ChatGPT web backend and the public option types.
  *
  * Wire types describe what the server sends; every field the server may omit is optional and
  * unknown fields are kept, because the backend has changed its shapes several times.
@@ -220,7 +220,7 @@ export type SendMessageOptions = {
   /**
    * Called with the reply so far (the whole text, not a delta) every time it grows.
    *
-   * `appended` (an addition to the seed's signature) is what the text added to the previous
+   * `appended` (an addition to the `chatgpt` 2.x signature) is what the text added to the previous
    * call's, when it only grew by that: `partialResponse === previous + appended`; `undefined`
    * when it was rewritten. A long reply's text is built by appending, and reading any character of
    * such a string makes the engine copy all of it: reading only `appended` keeps a long reply's
@@ -240,6 +240,8 @@ export type SendMessageOptions = {
    *
    * @example
    * ```ts
+   * import type { ConversationResponseEvent } from 'chatgpt-kit'
+   *
    * const events: ConversationResponseEvent[] = []
    * await api.sendMessage('Hi', { onConversationResponse: (event) => events.push(event) })
    * events.map((event) => event.message?.content.parts[0]) // the text as of each event

@@ -1,5 +1,5 @@
 /**
- * One reply in flight per account (PROTOCOL.md §5): the backend refuses a second concurrent
+ * One reply in flight per account: the backend refuses a second concurrent
  * message with 429 "Only one message at a time", so calls wait their turn here instead, in order.
  */
 import { ChatGPTError } from '../errors.js'

@@ -1,5 +1,5 @@
 /**
- * The request bodies of the three actions (PROTOCOL.md §2): `next` sends a message, `variant` regenerates a
+ * The request bodies of the three actions: `next` sends a message, `variant` regenerates a
  * reply, `continue` extends one that stopped at the token limit.
  */
 import type { ConversationJSONBody } from '../types.js'
@@ -44,7 +44,7 @@ export function continueMessageBody(opts: {
   }
 }
 
-/** The body of a plain message, in the seed's form. */
+/** The body of a plain message, in the `chatgpt` 2.x form. */
 export function nextMessageBody(opts: {
   messageId: string
   text: string

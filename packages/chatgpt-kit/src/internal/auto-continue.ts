@@ -1,6 +1,6 @@
 /**
  * `autoContinue`: a reply that stopped at the model's token limit (`finishReason: 'max_tokens'`)
- * is continued with `action: 'continue'` (PROTOCOL.md §2), up to a number of times, as one reply
+ * is continued with `action: 'continue'`, up to a number of times, as one reply
  * whose text is joined across rounds. Works on the server's text (markdown): presentation comes
  * after the rounds are joined.
  */

@@ -1,5 +1,5 @@
 /**
- * What every request carries (PROTOCOL.md §1–2): the browser-like headers of the seed, and the
+ * What every request carries: the browser-like headers `chatgpt` 2.x sends, and the
  * cookies, built in one place so that they stay exact and never leak into a message.
  */
 

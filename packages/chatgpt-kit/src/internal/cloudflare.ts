@@ -1,5 +1,5 @@
 /**
- * Recognising a Cloudflare challenge (PROTOCOL.md §1), so that callers are told what to do
+ * Recognising a Cloudflare challenge, so that callers are told what to do
  * instead of being shown an HTML page.
  */
 

@@ -1,5 +1,5 @@
 /**
- * A conversation tree (`GET /conversation/{id}`, PROTOCOL.md §4) → the messages a person sees:
+ * A conversation tree (`GET /conversation/{id}`) → the messages a person sees:
  * the thread from the root to a node, through `parent`, keeping only user and assistant text.
  */
 import { ChatGPTError } from '../errors.js'

@@ -1,5 +1,5 @@
 /**
- * `GET /conversations?offset&limit&order` (PROTOCOL.md §4): the query, and the answer as a
+ * `GET /conversations?offset&limit&order`: the query, and the answer as a
  * {@link ConversationsPage}.
  */
 import { ChatGPTError } from '../errors.js'

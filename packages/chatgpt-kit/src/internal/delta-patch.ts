@@ -1,5 +1,5 @@
 /**
- * The 2024 "v1 delta encoding" (PROTOCOL.md §2, shape 3): JSON-patch-like operations that build
+ * The 2024 "v1 delta encoding" (the third stream shape): JSON-patch-like operations that build
  * a message document. `p` (path) and `o` (operation) are sticky: an op without them repeats the
  * previous ones, which is how most of a reply arrives (`{"v": "more text"}`).
  *

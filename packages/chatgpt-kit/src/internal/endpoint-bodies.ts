@@ -1,5 +1,5 @@
 /**
- * Request bodies of the smaller endpoints (PROTOCOL.md §4), checked before anything is sent.
+ * Request bodies of the smaller endpoints, checked before anything is sent.
  */
 import type {
   MessageFeedback,

@@ -1,5 +1,5 @@
 /**
- * The one mapping from an HTTP answer to a ChatGPTError (PROTOCOL.md §3): the right code, the
+ * The one mapping from an HTTP answer to a ChatGPTError: the right code, the
  * server's own `detail` as the message, the server's wait hint, and never the raw body when it
  * is HTML.
  */

@@ -1,6 +1,6 @@
 /**
  * One reply stream, start to end: bytes → events → reply state → callbacks, and the rule for
- * how every stream settles (PROTOCOL.md §2): `[DONE]` resolves; an end without `[DONE]` resolves
+ * how every stream settles: `[DONE]` resolves; an end without `[DONE]` resolves
  * only if the assistant message had finished; an error event rejects.
  */
 import { ChatGPTError } from '../errors.js'

@@ -1,5 +1,5 @@
 /**
- * Events → reply state, for every shape the backend has sent (PROTOCOL.md §2): Dec-2022
+ * Events → reply state, for every shape the backend has sent: Dec-2022
  * (`message.role`), 2023+ (`message.author.role`, hidden system and user messages, message-less
  * events) and the 2024 v1 delta encoding. Everything above this module is shape-agnostic.
  */

@@ -1,5 +1,5 @@
 /**
- * How long the server asked us to wait (PROTOCOL.md §3), from whichever hint it gave.
+ * How long the server asked us to wait, from whichever hint it gave.
  */
 
 // A plain non-negative number: no sign, no exponent, nothing empty.

@@ -1,5 +1,5 @@
 /**
- * The retry policy (PROTOCOL.md §3, §5), as pure functions: what may be retried, and how long to
+ * The retry policy, as pure functions: what may be retried, and how long to
  * wait first. Only a request is ever retried, never a stream whose reply had begun; and a request
  * that is not idempotent (a POST: a message) only when it cannot have run — see
  * {@link shouldRetry}.

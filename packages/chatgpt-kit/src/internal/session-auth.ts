@@ -1,5 +1,5 @@
 /**
- * Session token → access token (PROTOCOL.md §1): one `GET /auth/session`, and every way it can
+ * Session token → access token: one `GET /auth/session`, and every way it can
  * fail turned into a ChatGPTError whose message starts "ChatGPT failed to refresh auth token."
  */
 import { ChatGPTError, type ChatGPTErrorCode } from '../errors.js'

@@ -1,6 +1,5 @@
 /**
- * Bytes → server-sent events: streaming UTF-8 decoding and a bounded parse buffer
- * (PROTOCOL.md §2, "Framing").
+ * Bytes → server-sent events: streaming UTF-8 decoding and a bounded parse buffer.
  */
 import { createParser, type EventSourceParser } from 'eventsource-parser'
 import { ChatGPTError } from '../errors.js'

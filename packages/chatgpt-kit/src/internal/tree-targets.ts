@@ -1,7 +1,6 @@
 /**
  * Where in a conversation tree an action goes: the user message a regeneration resends, and the
- * node a rollback moves back to (PROTOCOL.md §2: any parent other than the latest reply forks
- * a new branch).
+ * node a rollback moves back to (any parent other than the latest reply forks a new branch).
  */
 import { ChatGPTError } from '../errors.js'
 import { nodeOf, pathTo, threadTo, toHistoryMessage, type Mapping } from './conversation-history.js'

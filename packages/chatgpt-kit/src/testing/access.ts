@@ -5,7 +5,7 @@ import type { TestUser } from './types.js'
 
 /**
  * The account behind the request's `Authorization: Bearer` access token. Answers 401 itself
- * (`invalid_token` or `token_expired`, PROTOCOL.md §3) and returns `undefined` when there is none.
+ * (`invalid_token` or `token_expired`) and returns `undefined` when there is none.
  */
 export function requireUser(
   accounts: AccountRegistry,

@@ -7,7 +7,7 @@ import { isObject, requireJson, sendDetail, sendJson } from './http-io.js'
 import { modelEntries, unknownModel } from './models.js'
 import type { TestUser } from './types.js'
 
-// The rest of the backend (PROTOCOL.md §4). Every handler authenticates like /conversation and
+// The rest of the backend. Every handler authenticates like /conversation and
 // sees only the caller's own, visible conversations.
 
 const LIST_LIMIT_MAX = 100

@@ -31,7 +31,8 @@ import type {
  *
  * @example
  * ```ts
- * import { createTestBackend } from 'chatgpt/testing'
+ * import { ChatGPTAPI } from 'chatgpt-kit'
+ * import { createTestBackend } from 'chatgpt-kit/testing'
  *
  * const backend = await createTestBackend({ shape: '2023', eventDelayMs: 10 })
  * const api = new ChatGPTAPI({

@@ -30,7 +30,7 @@ interface ReplyPlan {
 }
 
 /**
- * `POST /backend-api/conversation` (PROTOCOL.md §2): validates, places the message in the
+ * `POST /backend-api/conversation`: validates, places the message in the
  * conversation tree, and streams the reply in the requested event shape.
  *
  * Checks run in the real backend's order as far as it is known: answer faults, access token,

@@ -19,7 +19,7 @@ export interface RequestProblem {
 }
 
 /**
- * Validates a conversation request body (PROTOCOL.md §2). Accepts the seed's form and the later
+ * Validates a conversation request body. Accepts the `chatgpt` 2.x form and the later
  * one (`author: {role}` beside or instead of `role`); extra fields are ignored, as the real
  * backend ignores `timezone_offset_min` and friends.
  */

@@ -1,7 +1,7 @@
 /**
- * `chatgpt/testing`: a local ChatGPT web backend for testing clients and bots offline.
+ * `chatgpt-kit/testing`: a local ChatGPT web backend for testing clients and bots offline.
  *
- * @module chatgpt/testing
+ * @module chatgpt-kit/testing
  */
 export { createTestBackend } from './backend.js'
 export { defaultReply } from './default-reply.js'

@@ -5,7 +5,7 @@ import type { ReplyFunction, StreamShape, TestBackendOptions } from './types.js'
 /** Options with every default filled in. */
 export type ResolvedOptions = Required<TestBackendOptions> & { reply: ReplyFunction }
 
-/** The User-Agent of the seed client (chatgpt@2.x), which the clearance is bound to by default. */
+/** The User-Agent of the original client (chatgpt@2.x), which the clearance is bound to by default. */
 export const SEED_USER_AGENT =
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/107.0.0.0 Safari/537.36'
 

@@ -7,7 +7,7 @@
  *
  * @example
  * ```ts
- * import { seededRandom } from 'chatgpt/testing'
+ * import { seededRandom } from 'chatgpt-kit/testing'
  *
  * const random = seededRandom(42)
  * const faultRate = random() // the same on every run with seed 42

@@ -8,11 +8,11 @@ const SESSION_COOKIE = '__Secure-next-auth.session-token'
 const SESSION_LIFETIME_MS = 30 * 24 * 3600 * 1000
 
 /**
- * `GET /api/auth/session` (PROTOCOL.md §1): the session cookie buys an access token.
+ * `GET /api/auth/session`: the session cookie buys an access token.
  *
  * An expired session answers `error: 'RefreshAccessTokenError'` *and* an `accessToken` that is
  * already expired, as the real server did (it returned the stale token it held). So a client
- * that checks `accessToken` first, as the seed did, still reaches the error and reports "session
+ * that checks `accessToken` first, as `chatgpt` 2.x did, still reaches the error and reports "session
  * token may have expired" instead of "Unauthorized".
  */
 export async function handleSession(ctx: BackendContext, ex: Exchange): Promise<void> {

@@ -1,6 +1,5 @@
 /**
- * Which of the three event shapes the ChatGPT web backend has streamed over time
- * (PROTOCOL.md §2):
+ * Which of the three event shapes the ChatGPT web backend has streamed over time:
  *
  * - `'2022'`: `{message: {role, content, end_turn, …}, conversation_id, error}`
  * - `'2023'`: `message.author`, `message.status`, `metadata.finish_details`, a hidden system
@@ -97,7 +96,7 @@ export interface TestBackendOptions {
   accessTokenTTLSeconds?: number
   /**
    * The User-Agent the clearance token is bound to; any other User-Agent gets the challenge.
-   * @defaultValue the seed client's Chrome 107 User-Agent
+   * @defaultValue the Chrome 107 User-Agent that `chatgpt` 2.x sends, also the client's default
    */
   userAgent?: string
   /**
@@ -258,7 +257,7 @@ export interface TestConversations {
  *
  * On the session endpoint the stream faults mean: `stall` never answers, `reset` destroys the
  * socket, `cut` sends half a JSON body, `stream-error` answers the session with an `error`
- * field (the "other error" of PROTOCOL.md §1), `detail-event` answers `{detail}`.
+ * field other than the expired session's `RefreshAccessTokenError`, `detail-event` answers `{detail}`.
  */
 export type Fault = {
   endpoint?: 'session' | 'conversation'
