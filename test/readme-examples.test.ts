@@ -9,8 +9,8 @@
  * resolving to the library's sources.
  *
  * The convention for fragments: examples are read in context, so every block sees the globals of
- * EXAMPLE_CONTEXT below — the library's exports, and `api`, `sessionToken`, `reply` and
- * `conversationId`, which earlier examples made (the README says so after its first example).
+ * EXAMPLE_CONTEXT below — the library's exports, and `api`, `sessionToken`, `reply`,
+ * `conversationId`, `accounts`, `pool` and `backend`, which earlier examples made (the README says so after its first example).
  * A block that imports or declares one of these names itself uses its own (module scope shadows
  * the globals), so a complete example is checked as it stands. Anything else a block uses it
  * must declare. A failure names the file and line of the offending code.
@@ -60,6 +60,20 @@ declare global {
   const createTestBackend: typeof testing.createTestBackend
   const defaultReply: typeof testing.defaultReply
   const seededRandom: typeof testing.seededRandom
+  const showcaseReply: typeof testing.showcaseReply
+
+  /** Pool accounts, as the pool's examples start from. */
+  const accounts: kit.ChatGPTPoolAccount[]
+  /** An account pool. */
+  const pool: kit.ChatGPTAccountPool
+  /** A running test backend. */
+  const backend: testing.TestBackend
+  const ChatGPTAccountPool: typeof kit.ChatGPTAccountPool
+  type ChatGPTAccountPool = kit.ChatGPTAccountPool
+  const MemoryStore: typeof kit.MemoryStore
+  type MemoryStore = kit.MemoryStore
+  const InProcessCoordinator: typeof kit.InProcessCoordinator
+  type InProcessCoordinator = kit.InProcessCoordinator
 }
 export {}
 `

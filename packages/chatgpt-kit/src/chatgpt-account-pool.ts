@@ -410,7 +410,7 @@ export class ChatGPTAccountPool {
    * @example
    * ```ts
    * const stop = pool.onStateChange(({ accountId, previous, state, status }) => {
-   *   if (state === 'dead') alert(`${accountId} needs a new session token: ${status.dead?.message}`)
+   *   if (state === 'dead') console.warn(`${accountId} needs a new session token: ${status.dead?.message}`)
    * })
    * ```
    */

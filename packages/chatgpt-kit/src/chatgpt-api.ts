@@ -171,7 +171,9 @@ export class ChatGPTAPI {
    *
    * @example
    * ```ts
-   * const api = ChatGPTAPI.fromAccessToken({ accessToken: process.env.ACCESS_TOKEN })
+   * const accessToken = process.env.ACCESS_TOKEN
+   * if (!accessToken) throw new Error('Set ACCESS_TOKEN')
+   * const api = ChatGPTAPI.fromAccessToken({ accessToken })
    * const reply = await api.sendMessage('Hello World!')
    * ```
    */
