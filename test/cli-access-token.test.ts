@@ -48,7 +48,8 @@ describe('an access token alone', () => {
     expect(models.code, models.stderr).toBe(0)
     expect(Array.isArray(JSON.parse(models.stdout))).toBe(true)
     const seen = requestsOf(accessToken)
-    expect(seen.withToken).toEqual(['POST /backend-api/conversation', 'GET /backend-api/models'])
+    // The new conversation is titled after its reply, as the command does for every one it starts.
+    expect(seen.withToken).toEqual(['POST /backend-api/conversation', expect.stringMatching(/^POST \/backend-api\/conversation\/gen_title\//), 'GET /backend-api/models'])
     expect(seen.sessions).toBe(sessionsBefore)
   })
 
@@ -57,7 +58,7 @@ describe('an access token alone', () => {
     const accessToken = backend.issueAccessToken({ sessionToken: backend.addAccount().sessionToken })
     const result = await runCli(['--access-token', accessToken, 'from a flag'], { env, cwd: box.cwd })
     expect(result, result.stderr).toMatchObject({ code: 0, stdout: defaultReply('from a flag') + '\n' })
-    expect(requestsOf(accessToken).withToken).toEqual(['POST /backend-api/conversation'])
+    expect(requestsOf(accessToken).withToken).toEqual(['POST /backend-api/conversation', expect.stringMatching(/^POST \/backend-api\/conversation\/gen_title\//)])
   })
 
   it('an expired one (past its exp): exit 1, one line saying to sign in again, no token, nothing sent', async () => {

@@ -134,6 +134,8 @@ function typeCheckIn(dir: string, blocks: Block[]): string[] {
     paths: {
       'chatgpt-kit': [join(library, 'index.ts')],
       'chatgpt-kit/testing': [join(library, 'testing/index.ts')],
+      'chatgpt-kit/internal': [join(library, 'internal.ts')],
+      'chatgpt-kit-server': [join(root, 'packages/chatgpt-kit-server/src/index.ts')],
       chatgpt: [join(library, 'index.ts')],
       'chatgpt/testing': [join(library, 'testing/index.ts')]
     }

@@ -1,6 +1,6 @@
 /**
  * Titling a conversation the command started, after its first reply, as the web app does
- * (`gen_title`, PROTOCOL.md §4): otherwise every conversation made here is called "New chat" in
+ * (`gen_title`, as the web app): otherwise every conversation made here is called "New chat" in
  * the list. It runs beside whatever follows the reply and never fails the command: a failure is
  * a `--debug` line, nothing more.
  */

@@ -11,7 +11,7 @@ import { shouldRetry } from './retry.js'
 const DEAD_CODES = new Set(['session_expired', 'unauthorized'])
 
 /**
- * The 429 of a collision, not of a limit (PROTOCOL.md §3): the account is still busy with a reply
+ * The 429 of a collision, not of a limit: the account is still busy with a reply
  * — ours that was just aborted and has not ended at the backend yet, or one sent from elsewhere.
  */
 const ONE_AT_A_TIME = /only one message at a time/i

@@ -1,6 +1,6 @@
 import type { RequestProblem } from './conversation-request.js'
 
-/** One entry of `GET /backend-api/models` (PROTOCOL.md §4). */
+/** One entry of `GET /backend-api/models`. */
 export interface ModelEntry {
   slug: string
   max_tokens: number
