@@ -155,7 +155,9 @@ export class RedisCoordinator implements PoolCoordinator {
   async clearCooldown(accountId: string, model: string): Promise<void> {
     assertRecordId('accountId', accountId)
     assertRecordId('model', model)
-    if (!this.#cooldowns.get(accountId)?.has(model)) return
+    // Not skipped when our copy has no such mark: the copy may be behind Redis (an announcement
+    // lost in a reconnect, or not arrived yet), and a clear that does nothing is worse than a
+    // round trip.
     await this.#write((multi) => multi.hdel(this.#marksKey, cooldownField(accountId, model)))
   }
 
@@ -168,7 +170,8 @@ export class RedisCoordinator implements PoolCoordinator {
 
   async revive(accountId: string): Promise<void> {
     assertRecordId('accountId', accountId)
-    if (!this.#dead.has(accountId)) return
+    // Not skipped when our copy has no such mark (see clearCooldown): a lost revive leaves the
+    // account dead for good.
     await this.#write((multi) => multi.hdel(this.#marksKey, deadField(accountId)))
   }
 
@@ -259,7 +262,7 @@ export class RedisCoordinator implements PoolCoordinator {
     const dead = new Map<string, DeadMark>()
     const forgetBefore = Date.now() - FORGET_COOLDOWNS_AFTER_MS
     for (const [field, json] of Object.entries(fields)) {
-      const mark = parseMark(json)
+      const mark = parseMark(field, json)
       if (!mark) continue
       if (field.startsWith('cooldown:')) {
         const cooldown = mark as CooldownMark
@@ -307,13 +310,21 @@ export class RedisCoordinator implements PoolCoordinator {
 const cooldownField = (accountId: string, model: string) => `cooldown:${accountId}\n${model}`
 const deadField = (accountId: string) => `dead:${accountId}`
 
-/** A mark as another process wrote it: anything malformed is skipped, not trusted. */
-function parseMark(json: string): CooldownMark | DeadMark | undefined {
+/**
+ * A mark as another process wrote it: anything malformed is skipped, not trusted. Its shape is
+ * checked against its field's kind: a cool-down field holding a dead mark's shape (no `until`)
+ * would otherwise become a cool-down the pool can't compare with a time.
+ */
+function parseMark(field: string, json: string): CooldownMark | DeadMark | undefined {
   try {
     const mark = JSON.parse(json) as Record<string, unknown>
     if (typeof mark !== 'object' || mark === null || typeof mark.accountId !== 'string') return undefined
-    if ('until' in mark && (typeof mark.until !== 'number' || typeof mark.model !== 'string' || typeof mark.strikes !== 'number')) return undefined
-    return mark as unknown as CooldownMark | DeadMark
+    if (field.startsWith('cooldown:')) {
+      if (typeof mark.until !== 'number' || typeof mark.model !== 'string' || typeof mark.strikes !== 'number') return undefined
+      return mark as unknown as CooldownMark
+    }
+    if (typeof mark.code !== 'string' || typeof mark.message !== 'string') return undefined
+    return mark as unknown as DeadMark
   } catch {
     return undefined
   }

@@ -143,7 +143,15 @@ export class RedisLeases {
       signal.throwIfAborted()
       const heardBefore = this.#releasesHeard
       const result = await this.tryAcquire(names)
-      if (result.lease) return result.lease
+      if (result.lease) {
+        // The abort may land while the script is in flight: the caller is gone and would never
+        // release, and the heartbeat would keep the account taken for as long as we run.
+        if (signal.aborted) {
+          await result.lease.release()
+          throw signal.reason
+        }
+        return result.lease
+      }
       // A release that arrived while we were asking may have been for us: ask again at once.
       if (this.#releasesHeard !== heardBefore) continue
       await this.#waitForRelease(seq, names, result.freeInMs + 5, signal)
@@ -174,7 +182,15 @@ export class RedisLeases {
     } catch (error) {
       throw storeUnavailable(this.#where, error)
     }
-    if (index > 0) return { lease: this.#hold(names[index - 1]!, token) }
+    if (index > 0) {
+      const lease = this.#hold(names[index - 1]!, token)
+      // Closed while the script was in flight: close() gave back only the leases it saw.
+      if (this.#closed) {
+        await lease.release()
+        this.#assertOpen()
+      }
+      return { lease }
+    }
     return { freeInMs: Math.min(Math.max(waitMs, 0), this.#ttlMs) }
   }
 
