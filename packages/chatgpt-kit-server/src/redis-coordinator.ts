@@ -22,6 +22,7 @@ import type { Redis } from 'ioredis'
 
 import { REDIS_LEASE_DEFAULTS, RedisLeases } from './lease/redis-leases.js'
 import { storeUnavailable } from './redis/store-unavailable.js'
+import { whenReady } from './redis/when-ready.js'
 
 /** Options of {@link RedisCoordinator.open}. */
 export type RedisCoordinatorOptions = {
@@ -113,10 +114,12 @@ export class RedisCoordinator implements PoolCoordinator {
     }
     subscriber.on('message', () => void coordinator.#reloadMarks().catch(() => {}))
     // Changes published while the connection was down are lost: read them all again.
-    subscriber.on('ready', () => void coordinator.#reloadMarks().catch(() => {}))
+    subscriber.on('ready', () => whenReady(options.redis, coordinator.#reloadAfterOutage))
     coordinator.#stopListening = leases.onRelease(() => coordinator.#waiters.pump())
     return coordinator
   }
+
+  readonly #reloadAfterOutage = () => void this.#reloadMarks().catch(() => {})
 
   /** How many calls of this process are waiting for a lease. */
   get waiting(): number {

@@ -18,6 +18,7 @@ import type { Redis } from 'ioredis'
 
 import { LuaScript } from '../redis/lua-script.js'
 import { storeUnavailable } from '../redis/store-unavailable.js'
+import { whenReady } from '../redis/when-ready.js'
 import { ACQUIRE_FIRST_FREE, RELEASE, RENEW } from './lease-scripts.js'
 
 const acquireFirstFree = new LuaScript(ACQUIRE_FIRST_FREE)
@@ -120,9 +121,12 @@ export class RedisLeases {
     }
     subscriber.on('message', (_channel: string, name: string) => leases.#onReleased(name))
     // ioredis subscribes again after a reconnect; what was published meanwhile is lost.
-    subscriber.on('ready', () => leases.#onReleased(undefined))
+    subscriber.on('ready', () => whenReady(redis, leases.#lookAgain))
     return leases
   }
+
+  /** After an outage: releases may have gone unheard, so everyone looks again. */
+  readonly #lookAgain = () => this.#onReleased(undefined)
 
   /** The Redis key of a lease name. */
   keyOf(name: string): string {
