@@ -3,13 +3,21 @@
  * Redis restart under a waiter, marks written behind a coordinator's back, hostile mark values,
  * passwords in errors, and round trips counted per message.
  */
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtemp, rm, unlink } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
 import type { Redis } from 'ioredis'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 
-import { ChatGPTError } from '../packages/chatgpt-kit/src/index.js'
+import { ChatGPTError, type ConversationStore, type StoredMessage } from '../packages/chatgpt-kit/src/index.js'
 import { RedisLeases } from '../packages/chatgpt-kit-server/src/lease/redis-leases.js'
 import { connectRedis } from '../packages/chatgpt-kit-server/src/redis/connect-redis.js'
 import { RedisCoordinator } from '../packages/chatgpt-kit-server/src/redis-coordinator.js'
+import { RedisStore } from '../packages/chatgpt-kit-server/src/stores/redis-store.js'
+import { SqliteStore } from '../packages/chatgpt-kit-server/src/stores/sqlite-store.js'
 import { PrivateRedis, SHARED_REDIS_URL, deletePrefix, testPrefix } from './helpers/redis.js'
 import { errorViews, secretToken } from './helpers/secret-views.js'
 
@@ -143,11 +151,17 @@ describe('Redis restarted under a waiter', () => {
     try {
       const prefix = testPrefix('attack-restart')
       const holder = await coordinator(prefix, server.url, 60_000)
-      const waiter = await coordinator(prefix, server.url, 60_000)
+      const waiterRedis = await connection(server.url)
+      const waiter = await RedisCoordinator.open({ redis: waiterRedis, prefix, leaseTtlMs: 60_000 })
+      closers.push(() => waiter.close())
       const held = await holder.acquire(request(['a']))
       const waiting = waiter.acquire(request(['a'], bounded(15_000)))
       waiting.catch(() => {}) // awaited below; not unhandled while the server restarts
-      await until(() => waiter.waiting === 1)
+      // Replies come in order on a connection: after this one, the waiter's look has its answer
+      // (busy), and it waits for a release rather than failing on the restart.
+      await waiterRedis.ping()
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(waiter.waiting).toBe(1)
       await server.stop()
       await server.start()
       // The restart lost the lease (no persistence): the holder learns it on its next heartbeat;
@@ -272,5 +286,103 @@ describe('round trips, counted', () => {
     // busy (a pass that was running when the release came). Not one per waiter.
     const perHandOver = (one.leaseRoundTrips - before) / 10
     expect(perHandOver).toBeLessThanOrEqual(4)
+  })
+})
+
+describe('stores under attack', () => {
+  let dir: string
+  const dirs: string[] = []
+  const tempDir = async () => {
+    dir = await mkdtemp(join(tmpdir(), 'chatgpt-kit-attack-'))
+    dirs.push(dir)
+    return dir
+  }
+  afterAll(async () => {
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })))
+  })
+
+  const message = (id: string, text = 'hi'): StoredMessage => ({ id, role: 'user', text, createdAt: 1 })
+
+  async function bothStores(): Promise<Array<[string, ConversationStore]>> {
+    const sqlite = SqliteStore.open({ path: join(await tempDir(), 'store.sqlite') })
+    closers.push(() => sqlite.close())
+    const redisStore = new RedisStore({ redis: await connection(), prefix: newPrefix('store') })
+    return [
+      ['SqliteStore', sqlite],
+      ['RedisStore', redisStore]
+    ]
+  }
+
+  it('unicode ids round-trip; ids with control characters are refused; two lone surrogates never share a record', async () => {
+    for (const [name, store] of await bothStores()) {
+      for (const id of ['😀', 'ünï:cödé', 'a:b:c', 'مرحبا', ' spaced ', 'x'.repeat(256)]) {
+        await store.putMessage(message(id, `text of ${id}`))
+        expect((await store.getMessage(id))?.text, `${name} ${id}`).toBe(`text of ${id}`)
+      }
+      for (const id of ['a\nb', 'a\u0000b', '\x7f', '']) {
+        await expect(store.putMessage(message(id)), `${name} ${JSON.stringify(id)}`).rejects.toMatchObject({ code: 'invalid_argument' })
+      }
+      // Both would be written as U+FFFD in UTF-8: refused, or kept apart, never one for the other.
+      const put = await store.putMessage(message('\ud800', 'first')).then(
+        () => true,
+        (error: { code?: string }) => (expect(error.code).toBe('invalid_argument'), false)
+      )
+      if (put) expect(await store.getMessage('\udbff').catch(() => undefined), name).toBeUndefined()
+    }
+  })
+
+  it('a 10 MB record is written and read whole', async () => {
+    for (const [name, store] of await bothStores()) {
+      const text = 'é😀x'.repeat(2_500_000)
+      await store.putMessage(message('big', text))
+      const read = await store.getMessage('big')
+      expect(read?.text.length, name).toBe(text.length)
+      expect(read?.text === text, name).toBe(true)
+    }
+  })
+
+  it('two processes writing one SQLite file at once both succeed (the busy timeout, not SQLITE_BUSY)', async () => {
+    const path = join(await tempDir(), 'shared.sqlite')
+    SqliteStore.open({ path }).close()
+    const script = (label: string) => `
+      import { SqliteStore } from ${JSON.stringify(new URL('../packages/chatgpt-kit-server/build/index.js', import.meta.url).href)}
+      const store = SqliteStore.open({ path: ${JSON.stringify(path)} })
+      for (let i = 0; i < 300; i++) {
+        await store.putMessage({ id: '${label}' + i, role: 'user', text: 'x'.repeat(2000), createdAt: i })
+      }
+      await store.close()
+    `
+    const children = ['p', 'q'].map((label) => spawn(process.execPath, ['--input-type=module', '-e', script(label)], { stdio: ['ignore', 'ignore', 'pipe'] }))
+    const errors = children.map((child) => {
+      let text = ''
+      child.stderr!.on('data', (chunk) => (text += chunk))
+      return () => text
+    })
+    const codes = await Promise.all(children.map(async (child) => (await once(child, 'exit'))[0]))
+    expect(codes, errors.map((e) => e()).join('\n')).toEqual([0, 0])
+    const store = SqliteStore.open({ path })
+    closers.push(() => store.close())
+    expect((await store.getMessage('p299'))?.createdAt).toBe(299)
+    expect((await store.getMessage('q299'))?.createdAt).toBe(299)
+  })
+
+  it('a SQLite file deleted under an open store: writes fail with store_unavailable or keep working, never crash or hang', async () => {
+    const path = join(await tempDir(), 'gone.sqlite')
+    const store = SqliteStore.open({ path })
+    closers.push(() => store.close())
+    await store.putMessage(message('before'))
+    await unlink(path)
+    await unlink(`${path}-wal`).catch(() => {})
+    await unlink(`${path}-shm`).catch(() => {})
+    const outcome = await store.putMessage(message('after')).then(
+      () => 'written',
+      (error: { code?: string }) => error.code
+    )
+    expect(['written', 'store_unavailable']).toContain(outcome)
+    // A new store at the same path starts empty and works.
+    const fresh = SqliteStore.open({ path })
+    closers.push(() => fresh.close())
+    await fresh.putMessage(message('fresh'))
+    expect((await fresh.getMessage('fresh'))?.text).toBe('hi')
   })
 })
