@@ -18,6 +18,7 @@ import { connectRedis } from '../packages/chatgpt-kit-server/src/redis/connect-r
 import { RedisCoordinator } from '../packages/chatgpt-kit-server/src/redis-coordinator.js'
 import { RedisStore } from '../packages/chatgpt-kit-server/src/stores/redis-store.js'
 import { SqliteStore } from '../packages/chatgpt-kit-server/src/stores/sqlite-store.js'
+import { poolSetup } from './helpers/pool.js'
 import { PrivateRedis, SHARED_REDIS_URL, deletePrefix, testPrefix } from './helpers/redis.js'
 import { errorViews, secretToken } from './helpers/secret-views.js'
 
@@ -384,5 +385,66 @@ describe('stores under attack', () => {
     closers.push(() => fresh.close())
     await fresh.putMessage(message('fresh'))
     expect((await fresh.getMessage('fresh'))?.text).toBe('hi')
+  })
+})
+
+describe('a coordinator closed under its pool', () => {
+  it('a reply streaming on a lease stops when the coordinator closes (the lease is aborted), and the account is free', async () => {
+    const prefix = newPrefix('pool-close')
+    const one = await coordinator(prefix)
+    const setup = await poolSetup(1, { eventDelayMs: 20 }, { coordinator: one })
+    const probe = await connection()
+    let progressed!: () => void
+    const started = new Promise<void>((resolve) => (progressed = resolve))
+    const sending = setup.pool
+      .sendMessage('write me something long '.repeat(20), { timeoutMs: 10_000, onProgress: () => progressed() })
+      .then(
+        () => 'answered',
+        (error: { code?: string }) => error.code ?? 'error'
+      )
+    await started
+    await one.close()
+    // Stopped, not answered in full and not hanging until the timeout.
+    expect(await sending).not.toBe('answered')
+    await until(() => Object.values(setup.backend.replyStats()).every((stats) => stats.inFlight === 0))
+    expect(await probe.exists(`${prefix}lease:a`)).toBe(0)
+  })
+})
+
+describe('a password in the Redis URL, after the server stops taking it', () => {
+  it('never shows in errors from RedisLeases, RedisCoordinator or RedisStore', async () => {
+    const server = await PrivateRedis.start()
+    try {
+      const password = secretToken('redispw')
+      const admin = await connection(server.url)
+      await admin.config('SET', 'requirepass', password)
+      const url = server.url.replace('redis://', `redis://:${password}@`)
+      const redis = await connectRedis(url, { commandTimeoutMs: 500 })
+      connections.push(redis)
+      const prefix = testPrefix('attack-pw')
+      const one = await RedisCoordinator.open({ redis, prefix })
+      closers.push(() => one.close())
+      const store = new RedisStore({ redis, prefix })
+      await store.putMessage({ id: 'm', role: 'user', text: 'hi', createdAt: 1 })
+      // The password changes and every connection is dropped: each reconnect's AUTH is refused.
+      const other = await connectRedis(url)
+      connections.push(other)
+      await other.config('SET', 'requirepass', secretToken('newpw'))
+      await other.client('KILL', 'TYPE', 'normal').catch(() => {})
+      await other.client('KILL', 'TYPE', 'pubsub').catch(() => {})
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      const errors = [
+        await one.acquire(request(['a'], bounded())).catch((e: unknown) => e),
+        await one.setCooldown({ accountId: 'a', model: 'm', until: Date.now() + 1000, strikes: 1 }).catch((e: unknown) => e),
+        await store.getMessage('m').catch((e: unknown) => e),
+        await connectRedis(url, { connectTimeoutMs: 1000 }).catch((e: unknown) => e)
+      ]
+      for (const error of errors) {
+        expect(error).toBeInstanceOf(ChatGPTError)
+        for (const [view, text] of Object.entries(errorViews(error))) expect(text, view).not.toContain(password)
+      }
+    } finally {
+      await server.stop()
+    }
   })
 })
