@@ -441,6 +441,8 @@ describe('a password in the Redis URL, after the server stops taking it', () => 
       ]
       for (const error of errors) {
         expect(error).toBeInstanceOf(ChatGPTError)
+        // Where Redis is, from the connection itself when no `where` was given.
+        expect((error as Error).message).toContain(`127.0.0.1:${server.port}`)
         for (const [view, text] of Object.entries(errorViews(error))) expect(text, view).not.toContain(password)
       }
     } finally {

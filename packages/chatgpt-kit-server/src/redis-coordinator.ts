@@ -21,7 +21,7 @@ import { FORGET_COOLDOWNS_AFTER_MS, LeaseWaiters, assertRecordId, checkCooldown 
 import type { Redis } from 'ioredis'
 
 import { REDIS_LEASE_DEFAULTS, RedisLeases } from './lease/redis-leases.js'
-import { storeUnavailable } from './redis/store-unavailable.js'
+import { storeUnavailable, whereOf } from './redis/store-unavailable.js'
 import { whenReady } from './redis/when-ready.js'
 
 /** Options of {@link RedisCoordinator.open}. */
@@ -35,7 +35,7 @@ export type RedisCoordinatorOptions = {
    * after this long. @defaultValue 10000
    */
   leaseTtlMs?: number
-  /** Where Redis is, for error messages (`host:port`, never a password). @defaultValue 'Redis' */
+  /** Where Redis is, for error messages (`host:port`, never a password). @defaultValue the connection's `host:port` */
   where?: string
 }
 
@@ -80,7 +80,7 @@ export class RedisCoordinator implements PoolCoordinator {
     this.#leases = leases
     this.#marksKey = `${options.prefix}marks`
     this.#channel = `${options.prefix}marks-changed`
-    this.#where = options.where ?? 'Redis'
+    this.#where = options.where ?? whereOf(options.redis)
   }
 
   /**
@@ -94,7 +94,7 @@ export class RedisCoordinator implements PoolCoordinator {
     if (typeof options.prefix !== 'string' || options.prefix === '') {
       throw new ChatGPTError('RedisCoordinator needs a key prefix', { code: 'invalid_argument' })
     }
-    const where = options.where ?? 'Redis'
+    const where = options.where ?? whereOf(options.redis)
     const leases = await RedisLeases.open(options.redis, {
       prefix: options.prefix,
       ttlMs: options.leaseTtlMs ?? REDIS_LEASE_DEFAULTS.ttlMs,

@@ -17,7 +17,7 @@ import { ChatGPTError } from 'chatgpt-kit'
 import type { Redis } from 'ioredis'
 
 import { LuaScript } from '../redis/lua-script.js'
-import { storeUnavailable } from '../redis/store-unavailable.js'
+import { storeUnavailable, whereOf } from '../redis/store-unavailable.js'
 import { whenReady } from '../redis/when-ready.js'
 import { ACQUIRE_FIRST_FREE, RELEASE, RENEW } from './lease-scripts.js'
 
@@ -43,7 +43,7 @@ export interface RedisLeasesOptions {
   ttlMs?: number
   /** How often a held lease is renewed. @defaultValue a third of `ttlMs` */
   heartbeatMs?: number
-  /** Where Redis is, for error messages (`host:port`, never a password). @defaultValue 'Redis' */
+  /** Where Redis is, for error messages (`host:port`, never a password). @defaultValue the connection's `host:port` */
   where?: string
 }
 
@@ -94,7 +94,7 @@ export class RedisLeases {
     this.#channel = `${options.prefix}lease-released`
     this.#ttlMs = options.ttlMs ?? REDIS_LEASE_DEFAULTS.ttlMs
     this.#heartbeatMs = options.heartbeatMs ?? Math.max(1, Math.floor(this.#ttlMs * REDIS_LEASE_DEFAULTS.heartbeatFraction))
-    this.#where = options.where ?? 'Redis'
+    this.#where = options.where ?? whereOf(redis)
   }
 
   /**
