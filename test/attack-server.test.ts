@@ -290,6 +290,25 @@ describe('round trips, counted', () => {
   })
 })
 
+describe('round trips of a waiter while other accounts turn over', () => {
+  it('releases of an account nobody here waits for cost a waiting process no round trips', async () => {
+    const prefix = newPrefix('herd')
+    const [busy, waiterSide] = [await coordinator(prefix), await coordinator(prefix)]
+    const heldA = await busy.acquire(request(['a']))
+    const waiting = waiterSide.acquire(request(['a'], bounded(15_000)))
+    await until(() => waiterSide.waiting === 1 && waiterSide.leaseRoundTrips === 1)
+    const before = waiterSide.leaseRoundTrips
+    for (let i = 0; i < 20; i++) await (await busy.acquire(request(['b']))).release()
+    // Let the 20 announcements arrive: one more release, of 'a', is heard after them all.
+    await heldA.release()
+    const lease = await waiting
+    expect(lease.accountId).toBe('a')
+    // The take after the release of 'a', and nothing for the 20 releases of 'b'.
+    expect(waiterSide.leaseRoundTrips - before).toBe(1)
+    await lease.release()
+  })
+})
+
 describe('stores under attack', () => {
   let dir: string
   const dirs: string[] = []

@@ -115,7 +115,11 @@ export class RedisCoordinator implements PoolCoordinator {
     subscriber.on('message', () => void coordinator.#reloadMarks().catch(() => {}))
     // Changes published while the connection was down are lost: read them all again.
     subscriber.on('ready', () => whenReady(options.redis, coordinator.#reloadAfterOutage))
-    coordinator.#stopListening = leases.onRelease(() => coordinator.#waiters.pump())
+    // Every process hears every release; one of an account no call here waits for is skipped, or
+    // each waiting process would spend a round trip on it (undefined: after an outage, look again).
+    coordinator.#stopListening = leases.onRelease((name) => {
+      if (name === undefined || coordinator.#waiters.wants(name)) coordinator.#waiters.pump()
+    })
     return coordinator
   }
 
