@@ -49,8 +49,11 @@ async function leases(prefix: string, url = SHARED_REDIS_URL, ttlMs?: number): P
   return result
 }
 
+const coordinators: RedisCoordinator[] = []
+
 async function coordinator(prefix: string, url = SHARED_REDIS_URL, leaseTtlMs?: number): Promise<RedisCoordinator> {
   const result = await RedisCoordinator.open({ redis: await connection(url), prefix, leaseTtlMs })
+  coordinators.push(result)
   closers.push(() => result.close())
   return result
 }
@@ -243,6 +246,31 @@ describe('marks', () => {
     expect(one.cooldownOf('acc9999', 'm')?.until).toBe(until_)
     await one.markDead({ accountId: 'acc1', code: 'session_expired', message: 'x', at: 1 })
     await until(() => two.deadMarkOf('acc1') !== undefined)
+  })
+})
+
+describe('a burst of mark announcements', () => {
+  it('200 announcements in a burst cost a coordinator a few reads of the marks, not 200', async () => {
+    const server = await PrivateRedis.start()
+    try {
+      const prefix = testPrefix('attack-burst')
+      await coordinator(prefix, server.url)
+      const admin = await connection(server.url)
+      const reads = async () => Number(/cmdstat_hgetall:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0)
+      const before = await reads()
+      const multi = admin.multi()
+      for (let i = 0; i < 200; i++) multi.publish(`${prefix}marks-changed`, '1')
+      await multi.exec()
+      // A marker after the burst: once it is read, every announcement before it was heard.
+      await admin.hset(`${prefix}marks`, 'dead:z', JSON.stringify({ accountId: 'z', code: 'x', message: 'y', at: 1 }))
+      const seen = coordinators.at(-1)!
+      await admin.publish(`${prefix}marks-changed`, '1')
+      await until(() => seen.deadMarkOf('z') !== undefined)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      expect((await reads()) - before).toBeLessThanOrEqual(10)
+    } finally {
+      await server.stop()
+    }
   })
 })
 

@@ -112,7 +112,7 @@ export class RedisCoordinator implements PoolCoordinator {
       await leases.close()
       throw error instanceof ChatGPTError ? error : storeUnavailable(where, error)
     }
-    subscriber.on('message', () => void coordinator.#reloadMarks().catch(() => {}))
+    subscriber.on('message', () => coordinator.#reloadSoon())
     // Changes published while the connection was down are lost: read them all again.
     subscriber.on('ready', () => whenReady(options.redis, coordinator.#reloadAfterOutage))
     // Every process hears every release; one of an account no call here waits for is skipped, or
@@ -123,7 +123,9 @@ export class RedisCoordinator implements PoolCoordinator {
     return coordinator
   }
 
-  readonly #reloadAfterOutage = () => void this.#reloadMarks().catch(() => {})
+  readonly #reloadAfterOutage = () => this.#reloadSoon()
+  #reloading = false
+  #reloadAgain = false
 
   /** How many calls of this process are waiting for a lease. */
   get waiting(): number {
@@ -255,6 +257,29 @@ export class RedisCoordinator implements PoolCoordinator {
     }
     // Our own change is current here at once, not only when the announcement comes back.
     await this.#reloadMarks()
+  }
+
+  /**
+   * A reload for an announcement: while one runs, any number of announcements make one more after
+   * it, not one each (a burst of writes across the fleet would cost every process a full read of
+   * the marks per write).
+   */
+  #reloadSoon(): void {
+    if (this.#reloading) {
+      this.#reloadAgain = true
+      return
+    }
+    this.#reloading = true
+    void (async () => {
+      try {
+        do {
+          this.#reloadAgain = false
+          await this.#reloadMarks().catch(() => {})
+        } while (this.#reloadAgain && !this.#closed)
+      } finally {
+        this.#reloading = false
+      }
+    })()
   }
 
   async #reloadMarks(): Promise<void> {
