@@ -149,6 +149,18 @@ describe('an abort or close that lands while the acquire script is in flight', (
   })
 })
 
+describe('careless lease options', () => {
+  it('a TTL or heartbeat a timer cannot hold is refused (Node would fire it every 1 ms: a renewal storm)', async () => {
+    const redis = await connection()
+    for (const options of [{ ttlMs: 2 ** 40 }, { ttlMs: 60_000, heartbeatMs: 0 }, { ttlMs: 60_000, heartbeatMs: -5 }, { ttlMs: 60_000, heartbeatMs: 2 ** 32 }]) {
+      await expect(RedisLeases.open(redis, { prefix: newPrefix('opts'), ...options }), JSON.stringify(options)).rejects.toMatchObject({
+        code: 'invalid_argument'
+      })
+    }
+    await expect(RedisCoordinator.open({ redis, prefix: newPrefix('opts'), leaseTtlMs: 2 ** 40 })).rejects.toMatchObject({ code: 'invalid_argument' })
+  })
+})
+
 describe('Redis restarted under a waiter', () => {
   it('a waiter whose wake-up was lost in the restart still gets the account, without waiting for the TTL', async () => {
     const server = await PrivateRedis.start()

@@ -25,6 +25,8 @@ const acquireFirstFree = new LuaScript(ACQUIRE_FIRST_FREE)
 const renew = new LuaScript(RENEW)
 const release = new LuaScript(RELEASE)
 
+const MAX_TIMER_MS = 2 ** 31 - 1
+
 export const REDIS_LEASE_DEFAULTS = {
   /**
    * Long enough that a reply whose holder was cut off from the network has ended at the backend
@@ -106,8 +108,16 @@ export class RedisLeases {
   static async open(redis: Redis, options: RedisLeasesOptions): Promise<RedisLeases> {
     if (!options.prefix) throw new ChatGPTError('RedisLeases needs a key prefix', { code: 'invalid_argument' })
     const ttl = options.ttlMs ?? REDIS_LEASE_DEFAULTS.ttlMs
-    if (!Number.isInteger(ttl) || ttl < 10) {
-      throw new ChatGPTError(`ttlMs must be a whole number of milliseconds, at least 10 (got ${ttl})`, { code: 'invalid_argument' })
+    // Timers take at most 2^31-1 ms; beyond that Node fires them after 1 ms, and the heartbeat
+    // would renew in a tight loop.
+    if (!Number.isInteger(ttl) || ttl < 10 || ttl > MAX_TIMER_MS) {
+      throw new ChatGPTError(`ttlMs must be a whole number of milliseconds, from 10 to ${MAX_TIMER_MS} (got ${ttl})`, { code: 'invalid_argument' })
+    }
+    const heartbeat = options.heartbeatMs
+    if (heartbeat !== undefined && (!Number.isInteger(heartbeat) || heartbeat < 1 || heartbeat > MAX_TIMER_MS)) {
+      throw new ChatGPTError(`heartbeatMs must be a whole number of milliseconds, from 1 to ${MAX_TIMER_MS} (got ${heartbeat})`, {
+        code: 'invalid_argument'
+      })
     }
     const subscriber = redis.duplicate()
     subscriber.on('error', () => {})
