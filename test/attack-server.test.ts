@@ -1,7 +1,9 @@
 /**
  * Attacks on chatgpt-kit-server: aborts and closes landing while a Lua script is in flight, a
  * Redis restart under a waiter, marks written behind a coordinator's back, hostile mark values,
- * passwords in errors, and round trips counted per message.
+ * passwords in errors, round trips and mark reads counted (never timed), and stores given odd
+ * ids, huge records, two writers and a deleted file. Every wait is bounded by an abort signal, so
+ * a hang fails the test instead of stalling it.
  */
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
@@ -350,10 +352,9 @@ describe('round trips of a waiter while other accounts turn over', () => {
 })
 
 describe('stores under attack', () => {
-  let dir: string
   const dirs: string[] = []
   const tempDir = async () => {
-    dir = await mkdtemp(join(tmpdir(), 'chatgpt-kit-attack-'))
+    const dir = await mkdtemp(join(tmpdir(), 'chatgpt-kit-attack-'))
     dirs.push(dir)
     return dir
   }
