@@ -21,7 +21,8 @@ import { FORGET_COOLDOWNS_AFTER_MS, LeaseWaiters, assertRecordId, checkCooldown 
 import type { Redis } from 'ioredis'
 
 import { REDIS_LEASE_DEFAULTS, RedisLeases } from './lease/redis-leases.js'
-import { storeUnavailable } from './redis/store-unavailable.js'
+import { storeUnavailable, whereOf } from './redis/store-unavailable.js'
+import { whenReady } from './redis/when-ready.js'
 
 /** Options of {@link RedisCoordinator.open}. */
 export type RedisCoordinatorOptions = {
@@ -34,7 +35,7 @@ export type RedisCoordinatorOptions = {
    * after this long. @defaultValue 10000
    */
   leaseTtlMs?: number
-  /** Where Redis is, for error messages (`host:port`, never a password). @defaultValue 'Redis' */
+  /** Where Redis is, for error messages (`host:port`, never a password). @defaultValue the connection's `host:port` */
   where?: string
 }
 
@@ -79,7 +80,7 @@ export class RedisCoordinator implements PoolCoordinator {
     this.#leases = leases
     this.#marksKey = `${options.prefix}marks`
     this.#channel = `${options.prefix}marks-changed`
-    this.#where = options.where ?? 'Redis'
+    this.#where = options.where ?? whereOf(options.redis)
   }
 
   /**
@@ -93,7 +94,7 @@ export class RedisCoordinator implements PoolCoordinator {
     if (typeof options.prefix !== 'string' || options.prefix === '') {
       throw new ChatGPTError('RedisCoordinator needs a key prefix', { code: 'invalid_argument' })
     }
-    const where = options.where ?? 'Redis'
+    const where = options.where ?? whereOf(options.redis)
     const leases = await RedisLeases.open(options.redis, {
       prefix: options.prefix,
       ttlMs: options.leaseTtlMs ?? REDIS_LEASE_DEFAULTS.ttlMs,
@@ -111,12 +112,20 @@ export class RedisCoordinator implements PoolCoordinator {
       await leases.close()
       throw error instanceof ChatGPTError ? error : storeUnavailable(where, error)
     }
-    subscriber.on('message', () => void coordinator.#reloadMarks().catch(() => {}))
+    subscriber.on('message', () => coordinator.#reloadSoon())
     // Changes published while the connection was down are lost: read them all again.
-    subscriber.on('ready', () => void coordinator.#reloadMarks().catch(() => {}))
-    coordinator.#stopListening = leases.onRelease(() => coordinator.#waiters.pump())
+    subscriber.on('ready', () => whenReady(options.redis, coordinator.#reloadAfterOutage))
+    // Every process hears every release; one of an account no call here waits for is skipped, or
+    // each waiting process would spend a round trip on it (undefined: after an outage, look again).
+    coordinator.#stopListening = leases.onRelease((name) => {
+      if (name === undefined || coordinator.#waiters.wants(name)) coordinator.#waiters.pump()
+    })
     return coordinator
   }
+
+  readonly #reloadAfterOutage = () => this.#reloadSoon()
+  #reloading = false
+  #reloadAgain = false
 
   /** How many calls of this process are waiting for a lease. */
   get waiting(): number {
@@ -155,7 +164,9 @@ export class RedisCoordinator implements PoolCoordinator {
   async clearCooldown(accountId: string, model: string): Promise<void> {
     assertRecordId('accountId', accountId)
     assertRecordId('model', model)
-    if (!this.#cooldowns.get(accountId)?.has(model)) return
+    // Not skipped when our copy has no such mark: the copy may be behind Redis (an announcement
+    // lost in a reconnect, or not arrived yet), and a clear that does nothing is worse than a
+    // round trip.
     await this.#write((multi) => multi.hdel(this.#marksKey, cooldownField(accountId, model)))
   }
 
@@ -168,7 +179,8 @@ export class RedisCoordinator implements PoolCoordinator {
 
   async revive(accountId: string): Promise<void> {
     assertRecordId('accountId', accountId)
-    if (!this.#dead.has(accountId)) return
+    // Not skipped when our copy has no such mark (see clearCooldown): a lost revive leaves the
+    // account dead for good.
     await this.#write((multi) => multi.hdel(this.#marksKey, deadField(accountId)))
   }
 
@@ -247,6 +259,29 @@ export class RedisCoordinator implements PoolCoordinator {
     await this.#reloadMarks()
   }
 
+  /**
+   * A reload for an announcement: while one runs, any number of announcements make one more after
+   * it, not one each (a burst of writes across the fleet would cost every process a full read of
+   * the marks per write).
+   */
+  #reloadSoon(): void {
+    if (this.#reloading) {
+      this.#reloadAgain = true
+      return
+    }
+    this.#reloading = true
+    void (async () => {
+      try {
+        do {
+          this.#reloadAgain = false
+          await this.#reloadMarks().catch(() => {})
+        } while (this.#reloadAgain && !this.#closed)
+      } finally {
+        this.#reloading = false
+      }
+    })()
+  }
+
   async #reloadMarks(): Promise<void> {
     if (this.#closed) return
     let fields: Record<string, string>
@@ -259,7 +294,7 @@ export class RedisCoordinator implements PoolCoordinator {
     const dead = new Map<string, DeadMark>()
     const forgetBefore = Date.now() - FORGET_COOLDOWNS_AFTER_MS
     for (const [field, json] of Object.entries(fields)) {
-      const mark = parseMark(json)
+      const mark = parseMark(field, json)
       if (!mark) continue
       if (field.startsWith('cooldown:')) {
         const cooldown = mark as CooldownMark
@@ -307,13 +342,21 @@ export class RedisCoordinator implements PoolCoordinator {
 const cooldownField = (accountId: string, model: string) => `cooldown:${accountId}\n${model}`
 const deadField = (accountId: string) => `dead:${accountId}`
 
-/** A mark as another process wrote it: anything malformed is skipped, not trusted. */
-function parseMark(json: string): CooldownMark | DeadMark | undefined {
+/**
+ * A mark as another process wrote it: anything malformed is skipped, not trusted. Its shape is
+ * checked against its field's kind: a cool-down field holding a dead mark's shape (no `until`)
+ * would otherwise become a cool-down the pool can't compare with a time.
+ */
+function parseMark(field: string, json: string): CooldownMark | DeadMark | undefined {
   try {
     const mark = JSON.parse(json) as Record<string, unknown>
     if (typeof mark !== 'object' || mark === null || typeof mark.accountId !== 'string') return undefined
-    if ('until' in mark && (typeof mark.until !== 'number' || typeof mark.model !== 'string' || typeof mark.strikes !== 'number')) return undefined
-    return mark as unknown as CooldownMark | DeadMark
+    if (field.startsWith('cooldown:')) {
+      if (typeof mark.until !== 'number' || typeof mark.model !== 'string' || typeof mark.strikes !== 'number') return undefined
+      return mark as unknown as CooldownMark
+    }
+    if (typeof mark.code !== 'string' || typeof mark.message !== 'string') return undefined
+    return mark as unknown as DeadMark
   } catch {
     return undefined
   }

@@ -50,8 +50,8 @@ export type StoredMessage = {
  *   was put (undefined fields dropped), and never shares an object with the caller.
  * - A put replaces the whole record, atomically: a read returns a record as one put wrote it,
  *   never a mix of two puts or a half-written one, even if the writer crashes mid-way.
- * - Ids are non-empty strings of at most 256 characters without control characters; a bad id or
- *   record fails with ChatGPTError `invalid_argument` and writes nothing.
+ * - Ids are non-empty strings of at most 256 characters without control characters or unpaired
+ *   surrogates; a bad id or record fails with ChatGPTError `invalid_argument` and writes nothing.
  * - An unknown id reads as `undefined`; deleting one is not an error.
  * - When the store cannot be reached (a database down, a store that was closed), calls reject
  *   with ChatGPTError `store_unavailable`, within a bounded time. A store never silently falls

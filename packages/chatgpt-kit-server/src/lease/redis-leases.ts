@@ -17,12 +17,15 @@ import { ChatGPTError } from 'chatgpt-kit'
 import type { Redis } from 'ioredis'
 
 import { LuaScript } from '../redis/lua-script.js'
-import { storeUnavailable } from '../redis/store-unavailable.js'
+import { storeUnavailable, whereOf } from '../redis/store-unavailable.js'
+import { whenReady } from '../redis/when-ready.js'
 import { ACQUIRE_FIRST_FREE, RELEASE, RENEW } from './lease-scripts.js'
 
 const acquireFirstFree = new LuaScript(ACQUIRE_FIRST_FREE)
 const renew = new LuaScript(RENEW)
 const release = new LuaScript(RELEASE)
+
+const MAX_TIMER_MS = 2 ** 31 - 1
 
 export const REDIS_LEASE_DEFAULTS = {
   /**
@@ -42,7 +45,7 @@ export interface RedisLeasesOptions {
   ttlMs?: number
   /** How often a held lease is renewed. @defaultValue a third of `ttlMs` */
   heartbeatMs?: number
-  /** Where Redis is, for error messages (`host:port`, never a password). @defaultValue 'Redis' */
+  /** Where Redis is, for error messages (`host:port`, never a password). @defaultValue the connection's `host:port` */
   where?: string
 }
 
@@ -93,7 +96,7 @@ export class RedisLeases {
     this.#channel = `${options.prefix}lease-released`
     this.#ttlMs = options.ttlMs ?? REDIS_LEASE_DEFAULTS.ttlMs
     this.#heartbeatMs = options.heartbeatMs ?? Math.max(1, Math.floor(this.#ttlMs * REDIS_LEASE_DEFAULTS.heartbeatFraction))
-    this.#where = options.where ?? 'Redis'
+    this.#where = options.where ?? whereOf(redis)
   }
 
   /**
@@ -105,8 +108,16 @@ export class RedisLeases {
   static async open(redis: Redis, options: RedisLeasesOptions): Promise<RedisLeases> {
     if (!options.prefix) throw new ChatGPTError('RedisLeases needs a key prefix', { code: 'invalid_argument' })
     const ttl = options.ttlMs ?? REDIS_LEASE_DEFAULTS.ttlMs
-    if (!Number.isInteger(ttl) || ttl < 10) {
-      throw new ChatGPTError(`ttlMs must be a whole number of milliseconds, at least 10 (got ${ttl})`, { code: 'invalid_argument' })
+    // Timers take at most 2^31-1 ms; beyond that Node fires them after 1 ms, and the heartbeat
+    // would renew in a tight loop.
+    if (!Number.isInteger(ttl) || ttl < 10 || ttl > MAX_TIMER_MS) {
+      throw new ChatGPTError(`ttlMs must be a whole number of milliseconds, from 10 to ${MAX_TIMER_MS} (got ${ttl})`, { code: 'invalid_argument' })
+    }
+    const heartbeat = options.heartbeatMs
+    if (heartbeat !== undefined && (!Number.isInteger(heartbeat) || heartbeat < 1 || heartbeat > MAX_TIMER_MS)) {
+      throw new ChatGPTError(`heartbeatMs must be a whole number of milliseconds, from 1 to ${MAX_TIMER_MS} (got ${heartbeat})`, {
+        code: 'invalid_argument'
+      })
     }
     const subscriber = redis.duplicate()
     subscriber.on('error', () => {})
@@ -120,9 +131,12 @@ export class RedisLeases {
     }
     subscriber.on('message', (_channel: string, name: string) => leases.#onReleased(name))
     // ioredis subscribes again after a reconnect; what was published meanwhile is lost.
-    subscriber.on('ready', () => leases.#onReleased(undefined))
+    subscriber.on('ready', () => whenReady(redis, leases.#lookAgain))
     return leases
   }
+
+  /** After an outage: releases may have gone unheard, so everyone looks again. */
+  readonly #lookAgain = () => this.#onReleased(undefined)
 
   /** The Redis key of a lease name. */
   keyOf(name: string): string {
@@ -143,7 +157,15 @@ export class RedisLeases {
       signal.throwIfAborted()
       const heardBefore = this.#releasesHeard
       const result = await this.tryAcquire(names)
-      if (result.lease) return result.lease
+      if (result.lease) {
+        // The abort may land while the script is in flight: the caller is gone and would never
+        // release, and the heartbeat would keep the account taken for as long as we run.
+        if (signal.aborted) {
+          await result.lease.release()
+          throw signal.reason
+        }
+        return result.lease
+      }
       // A release that arrived while we were asking may have been for us: ask again at once.
       if (this.#releasesHeard !== heardBefore) continue
       await this.#waitForRelease(seq, names, result.freeInMs + 5, signal)
@@ -174,7 +196,15 @@ export class RedisLeases {
     } catch (error) {
       throw storeUnavailable(this.#where, error)
     }
-    if (index > 0) return { lease: this.#hold(names[index - 1]!, token) }
+    if (index > 0) {
+      const lease = this.#hold(names[index - 1]!, token)
+      // Closed while the script was in flight: close() gave back only the leases it saw.
+      if (this.#closed) {
+        await lease.release()
+        this.#assertOpen()
+      }
+      return { lease }
+    }
     return { freeInMs: Math.min(Math.max(waitMs, 0), this.#ttlMs) }
   }
 

@@ -1,4 +1,5 @@
 import { ChatGPTError } from 'chatgpt-kit'
+import type { Redis } from 'ioredis'
 
 /**
  * A Redis failure as the error callers see: `store_unavailable`, naming where Redis was expected
@@ -11,4 +12,13 @@ export function storeUnavailable(where: string, error: unknown): ChatGPTError {
     code: 'store_unavailable',
     originalError: error
   })
+}
+
+/**
+ * `host:port` (or the socket path) of a connection, for messages when the caller named no
+ * `where`: never its password, and better than "Redis at Redis is unavailable".
+ */
+export function whereOf(redis: Redis): string {
+  const { path, host, port } = redis.options ?? {}
+  return path || (host ? `${host}:${port ?? 6379}` : 'Redis')
 }

@@ -9,7 +9,7 @@ import { ChatGPTError, type ConversationBinding, type ConversationStore, type St
 import { assertRecordId, checkBinding, checkStoredMessage, storeClosedError } from 'chatgpt-kit/internal'
 import type { Redis } from 'ioredis'
 
-import { storeUnavailable } from '../redis/store-unavailable.js'
+import { storeUnavailable, whereOf } from '../redis/store-unavailable.js'
 
 /** Options of {@link RedisStore}. */
 export type RedisStoreOptions = {
@@ -22,7 +22,7 @@ export type RedisStoreOptions = {
    * A follow-up in a conversation whose binding expired fails with `conversation_not_found`.
    */
   ttlMs?: number
-  /** Where Redis is, for error messages (`host:port`, never a password). @defaultValue 'Redis' */
+  /** Where Redis is, for error messages (`host:port`, never a password). @defaultValue the connection's `host:port` */
   where?: string
 }
 
@@ -59,7 +59,7 @@ export class RedisStore implements ConversationStore {
     this.#redis = options.redis
     this.#prefix = options.prefix
     this.#ttlMs = options.ttlMs
-    this.#where = options.where ?? 'Redis'
+    this.#where = options.where ?? whereOf(options.redis)
   }
 
   async getBinding(conversationId: string): Promise<ConversationBinding | undefined> {

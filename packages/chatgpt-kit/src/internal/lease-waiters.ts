@@ -65,6 +65,23 @@ export class LeaseWaiters<L> {
     void this.#drain()
   }
 
+  /**
+   * Whether a waiting call could take `accountId` now, for a coordinator that hears of releases
+   * of accounts it may not wait for: across processes a pass costs a round trip per account, so a
+   * release nobody here can use should not run one. A call whose candidates throw counts as
+   * wanting it (the pass reports the error).
+   */
+  wants(accountId: string): boolean {
+    return this.#queue.some((waiter) => {
+      if (waiter.done) return false
+      try {
+        return waiter.request.candidates().includes(accountId)
+      } catch {
+        return true
+      }
+    })
+  }
+
   /** Fails every waiting call with `reason`. */
   rejectAll(reason: unknown): void {
     for (const waiter of [...this.#queue]) this.#settle(waiter, () => waiter.reject(reason))

@@ -16,10 +16,20 @@ function invalid(message: string): ChatGPTError {
   return new ChatGPTError(message, { code: 'invalid_argument' })
 }
 
-/** An id: a non-empty string of at most {@link MAX_RECORD_ID_LENGTH} characters, no control characters. */
+/**
+ * An id: a non-empty string of at most {@link MAX_RECORD_ID_LENGTH} characters, no control
+ * characters, and no lone surrogate: stores that key by UTF-8 (Redis, SQLite) write every lone
+ * surrogate as U+FFFD, so two different ids would share one record.
+ */
 export function assertRecordId(name: string, value: unknown): asserts value is string {
-  if (typeof value !== 'string' || value === '' || value.length > MAX_RECORD_ID_LENGTH || /[\x00-\x1f\x7f]/.test(value)) {
-    throw invalid(`${name} must be a non-empty string of at most ${MAX_RECORD_ID_LENGTH} characters, without control characters`)
+  if (
+    typeof value !== 'string' ||
+    value === '' ||
+    value.length > MAX_RECORD_ID_LENGTH ||
+    /[\x00-\x1f\x7f]/.test(value) ||
+    /\p{Surrogate}/u.test(value)
+  ) {
+    throw invalid(`${name} must be a non-empty string of at most ${MAX_RECORD_ID_LENGTH} characters, without control characters or unpaired surrogates`)
   }
 }
 
