@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { ChatGPTAccountPool, ChatGPTError, type AccountLease } from '../packages/chatgpt-kit/src/index.js'
 import { connectRedis } from '../packages/chatgpt-kit-server/src/redis/connect-redis.js'
 import { RedisCoordinator } from '../packages/chatgpt-kit-server/src/redis-coordinator.js'
+import { until } from './helpers/backend.js'
 import { poolSetup, track } from './helpers/pool.js'
 import { PrivateRedis, SHARED_REDIS_URL, deletePrefix, testPrefix } from './helpers/redis.js'
 
@@ -192,6 +193,45 @@ describe('pools sharing one Redis', () => {
     for (let i = 0; i < 3; i++) {
       const next = await other.sendMessageDetailed(`again ${i}`, { conversationId: first.conversationId, parentMessageId: first.messageId })
       expect(setup.ownerOf(next.conversationId)).toBe(owner)
+    }
+  })
+
+  it('a 429 seen by one pool cools the account for the other pool too, until its Retry-After', async () => {
+    const prefix = newPrefix()
+    const setup = await poolSetup(2, {}, { coordinator: await coordinator(prefix) })
+    const other = track(new ChatGPTAccountPool({ accounts: setup.ids.map(setup.accountOptions), coordinator: await coordinator(prefix) }))
+    const states: string[] = []
+    other.onStateChange((change) => {
+      if (change.accountId === 'a') states.push(change.state)
+    })
+    setup.backend.fault({ type: 'status', status: 429, headers: { 'retry-after': '1' }, userId: setup.accounts.a!.user.id })
+    expect(setup.ownerOf((await setup.pool.sendMessageDetailed('Hi')).conversationId)).toBe('b')
+    // The other pool never sent to 'a', yet hears that it cools, and keeps its traffic off it.
+    await until(() => other.status().accounts[0]!.state === 'cooling', "the other pool sees 'a' cooling")
+    expect(setup.ownerOf((await other.sendMessageDetailed('Hi from the other pool')).conversationId)).toBe('b')
+    // … and hears it come back when the cool-down runs out, with no call needed.
+    await until(() => states.includes('active') && other.status().accounts[0]!.state === 'active', "'a' back to active in the other pool")
+  })
+
+  it('Redis stopping under a pool fails its calls with store_unavailable, and they work again when it is back', { timeout: 60_000 }, async () => {
+    const server = await PrivateRedis.start()
+    try {
+      const setup = await poolSetup(2, {}, { coordinator: await coordinator(testPrefix('pool-down'), server.url) })
+      expect(await setup.pool.sendMessage('before')).toEqual(expect.any(String))
+      await server.stop()
+      const error = await setup.pool.sendMessage('while down', { timeoutMs: 10_000 }).catch((e) => e)
+      expect(error).toBeInstanceOf(ChatGPTError)
+      expect(error.code).toBe('store_unavailable')
+      await server.start()
+      for (let attempt = 0; ; attempt++) {
+        const result = await setup.pool.sendMessage('after', { timeoutMs: 10_000 }).catch((e) => e)
+        if (typeof result === 'string') break
+        expect(result).toMatchObject({ code: 'store_unavailable' })
+        expect(attempt).toBeLessThan(100)
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+    } finally {
+      await server.stop()
     }
   })
 })
