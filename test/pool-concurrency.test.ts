@@ -116,6 +116,36 @@ describe('giving up while waiting', () => {
     expect(pool.status().waiting).toBe(0)
   })
 
+  it('fails a call with queue_full once it waited queueTimeoutMs for an account, sending nothing (a follow-up waiting for its account too)', async () => {
+    const { pool, backend, accounts } = await poolSetup(1, { reply: echo }, { queueTimeoutMs: 30_000 })
+    const first = await pool.sendMessageDetailed('first')
+    backend.fault({ type: 'stall', userId: accounts.a!.user.id })
+    const stop = new AbortController()
+    const stalled = pool.sendMessage('stalled', { abortSignal: stop.signal })
+    await until(() => backend.inFlight === 1, 'the stalled reply')
+
+    // The call's own bound (not the pool's 30 s) ends the wait; a ChatGPTError, not an abort.
+    const impatient = await rejectionOf(pool.sendMessage('impatient', { queueTimeoutMs: 40 }))
+    expect(impatient).toBeInstanceOf(ChatGPTError)
+    expect(impatient.code).toBe('queue_full')
+    expect(impatient.message).toMatch(/within 40 ms/)
+    const followUp = pool.sendMessage('follow-up', { conversationId: first.conversationId, parentMessageId: first.messageId, queueTimeoutMs: 40 })
+    expect((await rejectionOf(followUp)).code).toBe('queue_full')
+    expect(pool.status().waiting).toBe(0)
+
+    stop.abort(new Error('stop'))
+    await rejectionOf(stalled)
+    // Neither timed-out call reached the backend; the account serves again.
+    expect(promptsSent(backend)).toEqual(['first', 'stalled'])
+    expect(await pool.sendMessage('after', { queueTimeoutMs: 5_000 })).toBe(echo('after'))
+  })
+
+  it('refuses a queueTimeoutMs that is not a duration', async () => {
+    const { pool } = await poolSetup(1, { reply: echo })
+    expect((await rejectionOf(pool.sendMessage('x', { queueTimeoutMs: -1 }))).code).toBe('invalid_argument')
+    await expect(poolSetup(1, {}, { queueTimeoutMs: Number.NaN })).rejects.toMatchObject({ code: 'invalid_argument' })
+  })
+
   it('fails a call with queue_full past maxQueueSize, without waiting', async () => {
     const { pool, backend, accounts } = await poolSetup(1, { reply: echo }, { maxQueueSize: 2 })
     backend.fault({ type: 'stall', userId: accounts.a!.user.id })

@@ -8,9 +8,9 @@ import { CHATGPT_API_DEFAULTS } from './chatgpt-api-options.js'
 import type { PoolCoordinator } from './coordinator.js'
 import { ChatGPTError } from './errors.js'
 import type { ConversationStore } from './store.js'
-import type { ChatGPTAPIOptions } from './types.js'
+import type { ChatGPTAPIOptions, SendMessageOptions } from './types.js'
 import { clientHooks } from './internal/client-hooks.js'
-import { assertCount, assertPositiveCount, invalidArgument, validModel } from './internal/validate.js'
+import { assertCount, assertDuration, assertPositiveCount, invalidArgument, validModel } from './internal/validate.js'
 
 /**
  * One account of a pool: either the options of a {@link ChatGPTAPI} (the pool builds the client)
@@ -87,6 +87,14 @@ export type ChatGPTAccountPoolOptions = {
    */
   maxQueueSize?: number
   /**
+   * How long a call may wait for an account (each time it needs one); past it, the call fails
+   * with `queue_full`, and nothing was sent. A gateway uses it to answer "busy, retry later"
+   * instead of holding a client for minutes. Per call too (`opts.queueTimeoutMs`). The call's
+   * own `timeoutMs` covers the wait as well.
+   * @defaultValue no bound but the call's `timeoutMs`
+   */
+  queueTimeoutMs?: number
+  /**
    * Called with every change of an account's state (`active`, `cooling`, `refreshing`, `dead`),
    * cool-downs or dead mark, made by this process or (with a shared coordinator) another. See
    * also {@link ChatGPTAccountPool.onStateChange}.
@@ -98,6 +106,15 @@ export type ChatGPTAccountPoolOptions = {
    * prefixed with the account id. Never a token.
    */
   debug?: (line: string) => void
+}
+
+/** What a pool call takes besides {@link SendMessageOptions}. */
+export type PoolCallOptions = {
+  /**
+   * How long this call may wait for an account; see {@link ChatGPTAccountPoolOptions.queueTimeoutMs}.
+   * @defaultValue the pool's `queueTimeoutMs`
+   */
+  queueTimeoutMs?: number
 }
 
 /** The defaults of {@link ChatGPTAccountPool}'s options, in one place. */
@@ -210,6 +227,7 @@ export function resolvePoolOptions(opts: ChatGPTAccountPoolOptions) {
   const maxRetries = opts.maxRetries ?? CHATGPT_ACCOUNT_POOL_DEFAULTS.maxRetries
   assertCount('maxRetries', maxRetries)
   assertPositiveCount('maxQueueSize', opts.maxQueueSize)
+  assertDuration('queueTimeoutMs', opts.queueTimeoutMs)
   for (const name of ['onStateChange', 'debug'] as const) {
     if (opts[name] !== undefined && typeof opts[name] !== 'function') throw invalidArgument(`${name} must be a function`)
   }
@@ -233,6 +251,7 @@ export function resolvePoolOptions(opts: ChatGPTAccountPoolOptions) {
     markdown,
     maxRetries,
     maxQueueSize: opts.maxQueueSize ?? CHATGPT_ACCOUNT_POOL_DEFAULTS.maxQueueSizePerAccount * accounts.length,
+    queueTimeoutMs: opts.queueTimeoutMs,
     store: opts.store,
     coordinator: opts.coordinator,
     onStateChange: opts.onStateChange,

@@ -1,6 +1,6 @@
 import type { AccountPoolStatus, AccountState, AccountStateChange, AccountStatus } from './account-status.js'
 import type { ChatGPTAPI } from './chatgpt-api.js'
-import { type ChatGPTAccountPoolOptions, resolvePoolOptions } from './chatgpt-account-pool-options.js'
+import { type ChatGPTAccountPoolOptions, type PoolCallOptions, resolvePoolOptions } from './chatgpt-account-pool-options.js'
 import { ChatGPTConversation } from './chatgpt-conversation.js'
 import { ChatGPTMessageStream } from './chatgpt-message-stream.js'
 import type { ConversationHistory } from './conversation-history.js'
@@ -25,7 +25,7 @@ import { type UpdateObserver, clientHooks, registerClientHooks } from './interna
 import { cooldownMs, nextStrikes } from './internal/cooldown.js'
 import { linkedSignal } from './internal/linked-signal.js'
 import { pickAccounts } from './internal/pick-accounts.js'
-import { closedError, deadAccountsError, noAccountError } from './internal/pool-errors.js'
+import { closedError, deadAccountsError, noAccountError, queueTimeoutError } from './internal/pool-errors.js'
 import { judgeFailure } from './internal/pool-failure.js'
 import { raceAbort } from './internal/race-abort.js'
 import {
@@ -61,6 +61,9 @@ type Attempt =
 
 /** Sends the message of a call on the account's client, with the options the pool set. */
 type Send = (client: ChatGPTAPI, opts: SendMessageOptions) => Promise<ChatGPTReply>
+
+/** A pool call's options. */
+type PoolSendOptions = SendMessageOptions & PoolCallOptions
 
 /**
  * Many ChatGPT accounts behind the calls of one {@link ChatGPTAPI}: each message goes to the least
@@ -114,6 +117,7 @@ export class ChatGPTAccountPool {
   readonly #markdown: boolean
   readonly #maxRetries: number
   readonly #maxQueueSize: number
+  readonly #queueTimeoutMs: number | undefined
   readonly #store: ConversationStore
   readonly #ownsStore: boolean
   readonly #coordinator: PoolCoordinator
@@ -141,6 +145,7 @@ export class ChatGPTAccountPool {
     this.#markdown = options.markdown
     this.#maxRetries = options.maxRetries
     this.#maxQueueSize = options.maxQueueSize
+    this.#queueTimeoutMs = options.queueTimeoutMs
     this.#debug = options.debug
     this.#ownsStore = options.store === undefined
     this.#store = options.store ?? new MemoryStore()
@@ -188,7 +193,7 @@ export class ChatGPTAccountPool {
    * @throws ChatGPTError (see {@link ChatGPTAccountPool.sendMessageDetailed}), or the abort
    *   signal's reason when aborted.
    */
-  async sendMessage(message: string, opts: SendMessageOptions = {}): Promise<string> {
+  async sendMessage(message: string, opts: SendMessageOptions & PoolCallOptions = {}): Promise<string> {
     return (await this.sendMessageDetailed(message, opts)).text
   }
 
@@ -218,7 +223,7 @@ export class ChatGPTAccountPool {
    * })
    * ```
    */
-  async sendMessageDetailed(message: string, opts: SendMessageOptions = {}): Promise<ChatGPTReply> {
+  async sendMessageDetailed(message: string, opts: SendMessageOptions & PoolCallOptions = {}): Promise<ChatGPTReply> {
     return this.#sendNext(message, opts)
   }
 
@@ -236,7 +241,7 @@ export class ChatGPTAccountPool {
    * for await (const { delta } of pool.streamMessage('Tell me a story')) process.stdout.write(delta)
    * ```
    */
-  streamMessage(message: string, opts: SendMessageOptions = {}): ChatGPTMessageStream {
+  streamMessage(message: string, opts: SendMessageOptions & PoolCallOptions = {}): ChatGPTMessageStream {
     return new ChatGPTMessageStream(
       (abortSignal, onUpdate) => this.#sendNext(message, { ...opts, abortSignal }, onUpdate),
       { abortSignal: opts.abortSignal, plainText: !this.#markdown }
@@ -457,7 +462,7 @@ export class ChatGPTAccountPool {
   }
 
   /** A plain message: validated at once, then sent as a pool call. */
-  #sendNext(message: string, opts: SendMessageOptions, onUpdate?: UpdateObserver): Promise<ChatGPTReply> {
+  #sendNext(message: string, opts: PoolSendOptions, onUpdate?: UpdateObserver): Promise<ChatGPTReply> {
     assertMessage(message)
     assertUuid('conversationId', opts.conversationId)
     assertUuid('parentMessageId', opts.parentMessageId)
@@ -474,9 +479,10 @@ export class ChatGPTAccountPool {
    * looked up (a follow-up); attempts on accounts until one answers or the call must fail; the
    * conversation's binding recorded.
    */
-  async #reply(opts: SendMessageOptions, conversationId: string | undefined, send: Send): Promise<ChatGPTReply> {
+  async #reply(opts: PoolSendOptions, conversationId: string | undefined, send: Send): Promise<ChatGPTReply> {
     this.#assertOpen()
     assertDuration('timeoutMs', opts.timeoutMs)
+    assertDuration('queueTimeoutMs', opts.queueTimeoutMs)
     assertCount('maxRetries', opts.maxRetries)
     assertCount('autoContinue', opts.autoContinue)
     const model = opts.model === undefined ? this.#model : validModel('model', opts.model)
@@ -512,14 +518,14 @@ export class ChatGPTAccountPool {
    * failure means for the account (a cool-down, a dead mark) and for the call.
    */
   async #attempt(
-    opts: SendMessageOptions,
+    opts: PoolSendOptions,
     model: string,
     bound: string | undefined,
     refused: Set<string>,
     call: CallSignal,
     send: Send
   ): Promise<Attempt> {
-    const lease = await this.#lease(model, bound, refused, call)
+    const lease = await this.#lease(model, bound, refused, call, opts.queueTimeoutMs ?? this.#queueTimeoutMs)
     const account = this.#byId.get(lease.accountId)!
     account.busy = true
     account.lastUse = ++this.#uses
@@ -528,8 +534,9 @@ export class ChatGPTAccountPool {
     // the account then, and the backend must never see two replies on it.
     const signal = linkedSignal([call.signal, lease.signal])
     let started = false
+    const { queueTimeoutMs: _, ...clientOpts } = opts
     const sendOpts: SendMessageOptions = {
-      ...opts,
+      ...clientOpts,
       model,
       abortSignal: signal.signal,
       // The call's own timeout is running already (it covers the wait for an account).
@@ -581,7 +588,13 @@ export class ChatGPTAccountPool {
   }
 
   /** A lease on the best account that may take the call, waiting in order while none is free. */
-  async #lease(model: string, bound: string | undefined, refused: Set<string>, call: CallSignal): Promise<AccountLease> {
+  async #lease(
+    model: string,
+    bound: string | undefined,
+    refused: Set<string>,
+    call: CallSignal,
+    queueTimeoutMs: number | undefined
+  ): Promise<AccountLease> {
     this.#assertOpen()
     if (this.#waiting >= this.#maxQueueSize) {
       throw new ChatGPTError(
@@ -590,13 +603,17 @@ export class ChatGPTAccountPool {
       )
     }
     this.#waiting++
-    const signal = linkedSignal([call.signal, this.#closing.signal])
+    const waited = new AbortController()
+    const timer =
+      queueTimeoutMs === undefined ? undefined : setTimeout(() => waited.abort(queueTimeoutError(queueTimeoutMs)), queueTimeoutMs)
+    const signal = linkedSignal([call.signal, this.#closing.signal, waited.signal])
     try {
       return await this.#shared(
         this.#coordinator.acquire({ candidates: () => this.#candidates(model, bound, refused), signal: signal.signal }),
         signal.signal
       )
     } finally {
+      clearTimeout(timer)
       signal.dispose()
       this.#waiting--
     }

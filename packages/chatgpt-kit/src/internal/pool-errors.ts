@@ -48,3 +48,14 @@ export function deadAccountsError(marks: Pick<DeadMark, 'code' | 'message'>[], b
     { code }
   )
 }
+
+/**
+ * No account became free for a call within its `queueTimeoutMs`: every account is busy with other
+ * replies. Nothing was sent; the same call later will likely be served.
+ */
+export function queueTimeoutError(queueTimeoutMs: number): ChatGPTError {
+  return new ChatGPTError(
+    `No account became free within ${queueTimeoutMs} ms (all are busy with other replies); nothing was sent, try again later`,
+    { code: 'queue_full' }
+  )
+}
