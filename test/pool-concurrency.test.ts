@@ -140,6 +140,23 @@ describe('giving up while waiting', () => {
     expect(await pool.sendMessage('after', { queueTimeoutMs: 5_000 })).toBe(echo('after'))
   })
 
+  it('tells onLease which account a call got, once per account it was sent on, and survives a listener that throws', async () => {
+    const { pool, backend, accounts } = await poolSetup(2, { reply: echo })
+    backend.fault({ type: 'status', status: 429, userId: accounts.a!.user.id })
+    const leases: { accountId: string; waitedMs: number }[] = []
+    const reply = await pool.sendMessage('hello', {
+      onLease: (lease) => {
+        leases.push(lease)
+        throw new Error('a careless listener')
+      }
+    })
+    expect(reply).toBe(echo('hello'))
+    // 'a' is tried first (least recently used, in order), refuses with a 429, and the message moves.
+    expect(leases.map((lease) => lease.accountId)).toEqual(['a', 'b'])
+    for (const lease of leases) expect(lease.waitedMs).toBeGreaterThanOrEqual(0)
+    expect(pool.status().accounts.map((a) => a.busy)).toEqual([false, false])
+  })
+
   it('refuses a queueTimeoutMs that is not a duration', async () => {
     const { pool } = await poolSetup(1, { reply: echo })
     expect((await rejectionOf(pool.sendMessage('x', { queueTimeoutMs: -1 }))).code).toBe('invalid_argument')

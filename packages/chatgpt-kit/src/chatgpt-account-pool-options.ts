@@ -115,6 +115,11 @@ export type PoolCallOptions = {
    * @defaultValue the pool's `queueTimeoutMs`
    */
   queueTimeoutMs?: number
+  /**
+   * Called each time the call gets an account, just before its message is sent there: which one,
+   * and how long the call waited for it (for logs and metrics). A listener that throws is ignored.
+   */
+  onLease?: (lease: { accountId: string; waitedMs: number }) => void
 }
 
 /** The defaults of {@link ChatGPTAccountPool}'s options, in one place. */

@@ -525,8 +525,14 @@ export class ChatGPTAccountPool {
     call: CallSignal,
     send: Send
   ): Promise<Attempt> {
+    const waitStart = performance.now()
     const lease = await this.#lease(model, bound, refused, call, opts.queueTimeoutMs ?? this.#queueTimeoutMs)
     const account = this.#byId.get(lease.accountId)!
+    try {
+      opts.onLease?.({ accountId: account.id, waitedMs: performance.now() - waitStart })
+    } catch {
+      // A listener's failure is its own; the lease is held and must be used or released below.
+    }
     account.busy = true
     account.lastUse = ++this.#uses
     account.lastUsedAt = Date.now()
@@ -534,7 +540,7 @@ export class ChatGPTAccountPool {
     // the account then, and the backend must never see two replies on it.
     const signal = linkedSignal([call.signal, lease.signal])
     let started = false
-    const { queueTimeoutMs: _, ...clientOpts } = opts
+    const { queueTimeoutMs: _, onLease: __, ...clientOpts } = opts
     const sendOpts: SendMessageOptions = {
       ...clientOpts,
       model,
