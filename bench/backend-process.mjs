@@ -4,9 +4,15 @@
 // Replies: `markdown` (default) is a realistic reply of about `tokens` words, or at least
 // `chars` characters when that is set; `long-line` is one line of `chars` characters of
 // snake_case words with **bold** or `code` every ~7 words, streamed about 5 characters an event.
+//
+// For the pool bench: `accounts` more accounts (their session tokens are printed too), and with
+// `control` it answers lines on stdin: `stats` prints one JSON line of the reply counts per
+// account and the requests per path since the last `reset`, which clears them.
+import { createInterface } from 'node:readline'
+
 import { createTestBackend } from 'chatgpt-kit/testing'
 
-const { shape, tokens, eventDelayMs, reply = 'markdown', chars = 0 } = JSON.parse(process.argv[2])
+const { shape, tokens, eventDelayMs, reply = 'markdown', chars = 0, accounts = 0, control = false } = JSON.parse(process.argv[2])
 
 /** A realistic markdown reply of about `count` words (or `minChars` characters): prose, emphasis, lists, links, code. */
 function longReply(count, minChars) {
@@ -42,7 +48,9 @@ function longLine(minChars) {
 }
 
 const text = reply === 'long-line' ? longLine(chars) : chars > 0 ? longReply(0, chars) : longReply(tokens, 0)
-const backend = await createTestBackend({ shape, eventDelayMs, reply: () => text })
+// The pool bench counts every request of a phase: keep more than the default 1000.
+const backend = await createTestBackend({ shape, eventDelayMs, reply: () => text, ...(control && { maxRecordedRequests: 100_000 }) })
+const sessionTokens = Array.from({ length: accounts }, (_, i) => backend.addAccount({ name: `Bench ${i}` }).sessionToken)
 process.stdout.write(
   JSON.stringify({
     url: backend.url,
@@ -50,7 +58,20 @@ process.stdout.write(
     backendApiBaseUrl: backend.backendApiBaseUrl,
     sessionToken: backend.sessionToken,
     clearanceToken: backend.clearanceToken,
-    replyLength: text.length
+    replyLength: text.length,
+    sessionTokens
   }) + '\n'
 )
+if (control) {
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    if (line === 'reset') {
+      backend.reset()
+      process.stdout.write('{}\n')
+    } else if (line === 'stats') {
+      const paths = {}
+      for (const { method, path } of backend.requests) paths[`${method} ${path}`] = (paths[`${method} ${path}`] ?? 0) + 1
+      process.stdout.write(JSON.stringify({ replies: backend.replyStats(), paths }) + '\n')
+    }
+  })
+}
 process.on('SIGTERM', () => backend.close().then(() => process.exit(0)))
