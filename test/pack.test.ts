@@ -16,9 +16,9 @@ const packages = [
   { dir: 'packages/chatgpt-kit', name: 'chatgpt-kit', maxPackedBytes: 270_000 },
   // Measured: 33,658 bytes packed (114,081 unpacked, 4 files). Ceiling about 12% above.
   { dir: 'packages/chatgpt-kit-cli', name: 'chatgpt-kit-cli', maxPackedBytes: 38_000 },
-  // Measured: 10,245 bytes packed before its README and LICENSE (3 files). Ceiling: room for those
-  // and the coming gateway's first steps, not for a bundled dependency.
-  { dir: 'packages/chatgpt-kit-server', name: 'chatgpt-kit-server', maxPackedBytes: 24_000 }
+  // Measured: 26,000 bytes packed (92,000 unpacked) with the gateway's first step. Ceiling: room
+  // for its docs and the rest of the gateway, not for a bundled dependency (hono alone is ~80 kB).
+  { dir: 'packages/chatgpt-kit-server', name: 'chatgpt-kit-server', maxPackedBytes: 36_000 }
 ]
 
 const root = fileURLToPath(new URL('..', import.meta.url))

@@ -12,6 +12,7 @@ import { chat } from './commands/chat.js'
 import { clear, list, remove, rename, show } from './commands/conversations.js'
 import { login, logout } from './commands/login.js'
 import { models } from './commands/models.js'
+import { serve } from './commands/serve.js'
 import { testBackend } from './commands/test-backend.js'
 import type { Context } from './context.js'
 
@@ -160,6 +161,24 @@ export function buildProgram(ctx: Context, result: { exitCode: number }): Comman
       await testBackend(ctx, options)
     })
 
+  program
+    .command('serve')
+    .description('serve the OpenAI Chat Completions API over your accounts (prints `listening URL`)')
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--port <n>', 'port to listen on; 0 picks a free one', '8787')
+    .option('--accounts <file>', 'JSON array of accounts: [{ "id", "sessionToken", … }] (env CHATGPT_ACCOUNTS_FILE); default: your own account')
+    .option('--api-key <key>', 'a key clients must send as Authorization: Bearer KEY; repeatable (env GATEWAY_API_KEYS, comma-separated)', collect, [])
+    .option('--metrics-key <key>', 'a key for GET /metrics (env GATEWAY_METRICS_KEY); default: open')
+    .option('--redis <url>', 'share accounts, leases and conversations with other processes through Redis (env REDIS_URL)')
+    .option('--redis-prefix <prefix>', 'prefix of the Redis keys', 'chatgpt-kit:')
+    .option('--store <store>', 'memory, sqlite:PATH or redis (default: SQLite in the state directory, or redis with --redis)')
+    .option('--queue-timeout <seconds>', 'how long a request waits for a busy account before a 503', '60')
+    .option('--requests-per-minute <n>', 'limit per API key')
+    .option('--concurrent-requests <n>', 'limit per API key')
+    .action(async (options, command: Command) => {
+      await serve(ctx, options, globals(command))
+    })
+
   // A command's help lists its own options; the 14 shared ones are listed once, on the main help.
   for (const command of allCommands(program)) {
     command.addHelpText('after', '\nGlobal options (-m, -t, --json, --plain, --base-url, tokens, …): see `chatgpt --help`')
@@ -212,3 +231,8 @@ export function commanderExitCode(error: CommanderError): number {
 }
 
 export { CommanderError }
+
+/** Commander's way to repeat an option: each occurrence adds to the list. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value]
+}

@@ -14,3 +14,4 @@ export { GATEWAY_DEFAULTS, type GatewayKeyLimits, type GatewayLogger, type Gatew
 export { GATEWAY_SERVER_DEFAULTS, serveGateway, type GatewayServer, type GatewayServerOptions } from './gateway/serve-gateway.js'
 export { IGNORED_FIELDS } from './gateway/chat-request.js'
 export type { GatewayMetrics } from './gateway/gateway-metrics.js'
+export { createJsonLogger } from './gateway/json-logger.js'

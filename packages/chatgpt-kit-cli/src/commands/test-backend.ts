@@ -8,6 +8,7 @@
  */
 import { CliError, InterruptedError, UsageError } from '../cli-error.js'
 import type { Context } from '../context.js'
+import { listenError, untilStopped } from '../until-stopped.js'
 import { noteTestBackend } from '../known-test-backends.js'
 
 export async function testBackend(
@@ -24,7 +25,7 @@ export async function testBackend(
   // Loaded only here: the other commands never need it.
   const { createTestBackend } = await import('chatgpt-kit/testing')
   const backend = await createTestBackend({ port, host: options.host, shape, eventDelayMs: delay }).catch((error: unknown) => {
-    throw listenError(error, port, options.host)
+    throw listenError(error, port, options.host ?? '127.0.0.1', 'or leave --port out for a free one')
   })
   try {
     await forgetGoneBackends(ctx, backend.url)
@@ -42,7 +43,7 @@ export async function testBackend(
       `${ctx.err.green('Test backend listening on')} ${backend.url}\n` +
         ctx.err.dim('Paste the lines above into another shell, then: chatgpt "Hello" (or "showcase") — Ctrl-C stops the backend.\n')
     )
-    await stopped(ctx.interrupt.signal)
+    await untilStopped(ctx.interrupt.signal)
   } finally {
     await backend.close()
   }
@@ -53,22 +54,6 @@ export async function testBackend(
   }
 }
 
-/**
- * Resolves on Ctrl-C (which aborts the command's signal; a second one exits at once) or SIGTERM.
- * Already resolved when Ctrl-C came while the backend was starting.
- */
-function stopped(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = () => {
-      signal.removeEventListener('abort', stop)
-      process.off('SIGTERM', stop)
-      resolve()
-    }
-    if (signal.aborted) return resolve()
-    signal.addEventListener('abort', stop)
-    process.once('SIGTERM', stop)
-  })
-}
 
 /** Forgets what is remembered about earlier test backends that are gone; a failure is a warning. */
 async function forgetGoneBackends(ctx: Context, url: string): Promise<void> {
@@ -79,10 +64,3 @@ async function forgetGoneBackends(ctx: Context, url: string): Promise<void> {
   }
 }
 
-function listenError(error: unknown, port: number, host = '127.0.0.1'): unknown {
-  const code = (error as NodeJS.ErrnoException)?.code
-  if (code === 'EADDRINUSE') return new CliError(`port ${port} is in use on ${host}: pick another with --port, or leave --port out for a free one`)
-  if (code === 'EACCES') return new CliError(`not allowed to listen on port ${port}: pick one above 1023 with --port`)
-  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return new CliError(`cannot listen on ${host}: give --host an address of this machine`)
-  return error
-}
