@@ -136,6 +136,8 @@ function typeCheckIn(dir: string, blocks: Block[]): string[] {
       'chatgpt-kit/testing': [join(library, 'testing/index.ts')],
       'chatgpt-kit/internal': [join(library, 'internal.ts')],
       'chatgpt-kit-server': [join(root, 'packages/chatgpt-kit-server/src/index.ts')],
+      // The gateway's examples show the official client (a dev dependency here).
+      openai: [join(root, 'node_modules/openai/index.d.mts')],
       chatgpt: [join(library, 'index.ts')],
       'chatgpt/testing': [join(library, 'testing/index.ts')]
     }
