@@ -168,8 +168,11 @@ describe('busy accounts and clients that go away', () => {
     expect((await request('/v1/chat/completions', { method: 'POST', body: chat('next') })).status).toBe(200)
   })
 
-  it('aborts the upstream reply when a non-streaming client goes away', async () => {
-    const { request, backend, pool, accounts } = await gatewaySetup(1)
+  it('aborts the upstream reply when a non-streaming client goes away, and logs it as the client closing', async () => {
+    const lines: [Record<string, unknown>, string | undefined][] = []
+    const record = (fields: Record<string, unknown>, message?: string) => lines.push([fields, message])
+    const logger = { info: record, warn: record, error: record }
+    const { request, backend, pool, accounts } = await gatewaySetup(1, { gateway: { logger } })
     backend.fault({ type: 'stall', userId: accounts.a!.user.id })
     const client = new AbortController()
     const pending = request('/v1/chat/completions', { method: 'POST', body: chat('x'), signal: client.signal }).catch((e) => e)
@@ -178,6 +181,8 @@ describe('busy accounts and clients that go away', () => {
     await pending
     await until(() => backend.inFlight === 0, 'the upstream reply to stop')
     await until(() => pool.status().accounts.every((account) => !account.busy), 'the account to be free')
+    await until(() => lines.length > 0, 'the log line')
+    expect(lines).toEqual([[expect.objectContaining({ status: 499, error: 'client_closed' }), 'request']])
   })
 
   it('ends a stream that fails mid-way with an error event the SDK raises, not a hang', async () => {

@@ -66,7 +66,7 @@ export class ChatCompletions {
     try {
       plan = await this.#plan(chat, caller)
     } catch (error) {
-      return this.#failed(error, trace)
+      return this.#failed(error, trace, request.signal)
     }
     trace.fields.conversation = plan.kind
     const signal = linkedSignal([request.signal, this.deps.shutdownSignal])
@@ -74,7 +74,7 @@ export class ChatCompletions {
     const head: CompletionHead = { id: `chatcmpl-${randomUUID()}`, created: Math.floor(Date.now() / 1000), model: chat.model }
     return chat.stream
       ? this.#stream(request, chat, plan, caller, head, signal.signal, trace)
-      : this.#answer(chat, plan, caller, head, signal.signal, trace)
+      : this.#answer(request, chat, plan, caller, head, signal.signal, trace)
   }
 
   /** A follow-up when the transcript extends one this gateway answered for the same caller. */
@@ -113,12 +113,12 @@ export class ChatCompletions {
     }
   }
 
-  async #answer(chat: ChatRequest, plan: Plan, caller: Caller, head: CompletionHead, signal: AbortSignal, trace: RequestTrace): Promise<Response> {
+  async #answer(request: Request, chat: ChatRequest, plan: Plan, caller: Caller, head: CompletionHead, signal: AbortSignal, trace: RequestTrace): Promise<Response> {
     let reply: ChatGPTReply
     try {
       reply = await this.#withRestart(chat, plan, signal, trace, (message, opts) => this.deps.pool.sendMessageDetailed(message, opts))
     } catch (error) {
-      return this.#failed(error, trace)
+      return this.#failed(error, trace, request.signal)
     }
     this.#countConversation(trace)
     await this.#remember(chat.messages, reply.text, reply, caller, trace)
@@ -139,7 +139,7 @@ export class ChatCompletions {
         return updates.next()
       })
     } catch (error) {
-      return this.#failed(error, trace)
+      return this.#failed(error, trace, request.signal)
     }
     this.#countConversation(trace)
     const stream = streams.at(-1)!
@@ -224,10 +224,15 @@ export class ChatCompletions {
     return upstreamError(error)
   }
 
-  #failed(error: unknown, trace: RequestTrace): Response {
+  /** The answer for a call that failed before its reply started (no one reads it when the client left). */
+  #failed(error: unknown, trace: RequestTrace, client: AbortSignal): Response {
+    if (client.aborted) {
+      trace.fields.error = 'client_closed'
+      return new Response(null, { status: 499 })
+    }
     const answer = this.#answerFor(error)
-    trace.fields.error = error instanceof ChatGPTError ? error.code : 'internal'
-    if (!(error instanceof ChatGPTError)) this.deps.logger?.error({ err: describe(error) }, 'chat request failed unexpectedly')
+    trace.fields.error = error instanceof ChatGPTError ? error.code : this.deps.shutdownSignal.aborted ? 'shutting_down' : 'internal'
+    if (trace.fields.error === 'internal') this.deps.logger?.error({ err: describe(error) }, 'chat request failed unexpectedly')
     return errorResponse(answer)
   }
 
@@ -257,5 +262,6 @@ export class ChatCompletions {
 /** An error for a log line: its code and message (the library's messages hold no secrets). */
 function describe(error: unknown): { code?: string; message: string } {
   if (error instanceof ChatGPTError) return { code: error.code, message: error.message }
-  return { message: error instanceof Error ? error.message : String(error) }
+  // Cut: an error of some other library may carry anything, and a log line stays a line.
+  return { message: (error instanceof Error ? error.message : String(error)).slice(0, 300) }
 }
