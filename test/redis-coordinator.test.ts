@@ -72,6 +72,21 @@ describe('RedisCoordinator leases', () => {
     expect(one.waiting).toBe(0)
   })
 
+  it('a call waiting for a dead holder’s account is woken when that lease runs out, not when a longer one does', async () => {
+    const prefix = newPrefix()
+    const [holder, other] = [await coordinator(prefix, SHARED_REDIS_URL, 60_000), await coordinator(prefix)]
+    await holder.acquire(request(['a']))
+    // 'b' was held by a process that died: nothing renews or releases it, it runs out in 300 ms.
+    await connections[0]!.set(`${prefix}lease:b`, 'a dead holder', 'PX', 300)
+    // The first call's look at 'a' (renewed for a minute) comes first and sets the wake-up for
+    // when that one would run out; the second call's look at 'b' must bring it forward.
+    const forA = other.acquire(request(['a']))
+    forA.catch(() => {})
+    const forB = other.acquire(request(['b']))
+    const late = new Promise((resolve) => setTimeout(resolve, 10_000, 'still waiting after 10 s'))
+    expect(await Promise.race([forB.then((lease) => lease.accountId), late])).toBe('b')
+  })
+
   it('close fails waiting calls and aborts held leases with store_unavailable', async () => {
     const one = await coordinator(newPrefix())
     const held = await one.acquire(request(['a']))

@@ -14,6 +14,7 @@ import { ChatGPTError } from '../packages/chatgpt-kit/src/index.js'
 import { connectRedis } from '../packages/chatgpt-kit-server/src/redis/connect-redis.js'
 import { RedisLeases } from '../packages/chatgpt-kit-server/src/lease/redis-leases.js'
 import { PrivateRedis, SHARED_REDIS_URL, deletePrefix, testPrefix } from './helpers/redis.js'
+import { startTcpProxy } from './helpers/tcp-proxy.js'
 
 const SERVER_BUILD = fileURLToPath(new URL('../packages/chatgpt-kit-server/build/index.js', import.meta.url))
 
@@ -210,6 +211,29 @@ describe('RedisLeases when Redis goes away', () => {
     } finally {
       own.disconnect()
       await server.stop()
+    }
+  })
+
+  it('a holder cut off from Redis counts its lease lost by the time it expires there, before another takes it', async () => {
+    // The holder reaches Redis through a proxy that is then cut: its renewals get no answer (each
+    // fails after the command timeout), while Redis, up for everyone else, lets the lease run out.
+    const proxy = await startTcpProxy(Number(new URL(SHARED_REDIS_URL).port || 6379))
+    const cutOff = await connectRedis(`redis://127.0.0.1:${proxy.port}`, { commandTimeoutMs: 500 })
+    try {
+      const prefix = testPrefix('cut-off')
+      prefixes.push(prefix)
+      const holder = await RedisLeases.open(cutOff, { prefix, ttlMs: 1000 })
+      opened.push(holder)
+      const lease = await holder.acquire(['acct'], never())
+      proxy.cut()
+      const other = await leases({ prefix })
+      const taken = await other.acquire(['acct'], never())
+      // From here the other process streams on the account: the holder must have stopped already.
+      expect(lease.lost.aborted).toBe(true)
+      expect((lease.lost.reason as ChatGPTError).code).toBe('store_unavailable')
+      await taken.release()
+    } finally {
+      cutOff.disconnect()
     }
   })
 

@@ -657,6 +657,53 @@ describe('conversation trees', () => {
   })
 })
 
+describe('a client that stops reading', () => {
+  // 32 MiB in 64 KiB words: far more than the loopback socket buffers take in (a few MB), so once
+  // they are full the backend's next write waits on the client.
+  const huge = ('x'.repeat(65_535) + ' ').repeat(512)
+
+  /** Waits for server-side bookkeeping that follows the drop, with room for a loaded machine. */
+  async function eventually(condition: () => boolean): Promise<void> {
+    for (let i = 0; i < 1000 && !condition(); i++) await new Promise((r) => setTimeout(r, 10))
+    expect(condition()).toBe(true)
+  }
+
+  it('is dropped after stalledClientTimeoutMs: the reply ends as a partial one and the account serves again', async () => {
+    const b = await start({ stalledClientTimeoutMs: 200, reply: (prompt) => (prompt === 'long' ? huge : 'short') })
+    const token = await accessToken(b)
+    const res = await post(b, token, messageBody({ prompt: 'long' }))
+    expect(res.status).toBe(200)
+    // Nothing of the body is read until the backend has given up on it.
+    await eventually(() => b.inFlight === 0)
+    const [conversation] = b.conversations.list()
+    const reply = conversation!.mapping[conversation!.currentNode]!.message!
+    expect(reply.status).toBe('finished_partial_completion')
+    expect(reply.content.parts[0]!.length).toBeLessThan(huge.length)
+    expect(b.replyStats()).toEqual({ [conversation!.ownerId]: { inFlight: 0, maxInFlight: 1, refused: 0 } })
+    // The client gets what the buffers held, then finds the connection dropped.
+    const { text, error } = await readAll(res)
+    expect(error).toBeDefined()
+    expect(text).not.toContain('[DONE]')
+    expect((await post(b, token, messageBody({ prompt: 'short' }))).status).toBe(200)
+  })
+
+  it('counts only a write the client makes no room for, not the pause between events', async () => {
+    const b = await start({ stalledClientTimeoutMs: 50, eventDelayMs: 100, reply: () => 'a b c d e f' })
+    const { text, error } = await readAll(await post(b, await accessToken(b), messageBody()))
+    expect(error).toBeUndefined()
+    expect(text).toContain('data: [DONE]')
+    const [conversation] = b.conversations.list()
+    expect(conversation!.mapping[conversation!.currentNode]!.message!.status).toBe('finished_successfully')
+  })
+
+  it('takes Infinity (never drop) or a whole number of milliseconds', async () => {
+    for (const bad of [0, -1, 1.5, Number.NaN, 2 ** 31]) {
+      await expect(createTestBackend({ stalledClientTimeoutMs: bad })).rejects.toThrow(/stalledClientTimeoutMs/)
+    }
+    await start({ stalledClientTimeoutMs: Infinity })
+  })
+})
+
 describe('faults', () => {
   it('answers a status fault with its body and headers, once', async () => {
     const b = await start()

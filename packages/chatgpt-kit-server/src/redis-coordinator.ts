@@ -71,6 +71,8 @@ export class RedisCoordinator implements PoolCoordinator {
   })
   #cooldownTimer: NodeJS.Timeout | undefined
   #expiryTimer: NodeJS.Timeout | undefined
+  /** When `#expiryTimer` fires, `Date.now()` milliseconds. */
+  #expiryDue = 0
   #stopListening: () => void = () => {}
   #closed = false
 
@@ -233,8 +235,16 @@ export class RedisCoordinator implements PoolCoordinator {
     return granted
   }
 
+  /**
+   * One timer for the soonest lease expiry any waiting call saw: a later one is kept back (its
+   * pass comes after), but an earlier one brings the timer forward, or a call waiting for a dead
+   * holder's account would sleep until another account's longer lease ran out.
+   */
   #wakeIn(ms: number): void {
-    if (this.#expiryTimer) return
+    const due = Date.now() + ms
+    if (this.#expiryTimer && this.#expiryDue <= due) return
+    clearTimeout(this.#expiryTimer)
+    this.#expiryDue = due
     this.#expiryTimer = setTimeout(() => {
       this.#expiryTimer = undefined
       this.#waiters.pump()

@@ -54,8 +54,9 @@ export interface RedisLease {
   /** The name it was taken under (one of the names asked for). */
   readonly name: string
   /**
-   * Aborts if the lease is lost while held: another holder has it, or renewals failed for a whole
-   * TTL (Redis unreachable), after which another process may take it. Stop the work it guards.
+   * Aborts if the lease is lost while held: another holder has it, or no renewal was confirmed
+   * for a whole TTL since the last one was sent (Redis unreachable or not answering, or this
+   * process frozen), after which another process may take it. Stop the work it guards.
    */
   readonly lost: AbortSignal
   /** Gives it back and wakes a waiter. Never throws: a lease that can't be released expires. */
@@ -182,6 +183,8 @@ export class RedisLeases {
   async tryAcquire(names: readonly string[]): Promise<{ lease: RedisLease } | { lease?: undefined; freeInMs: number }> {
     this.#assertOpen()
     const token = randomUUID()
+    // Redis counts the TTL from when it runs the script, which is after this.
+    const sentAt = Date.now()
     let index: number
     let waitMs: number
     try {
@@ -197,7 +200,7 @@ export class RedisLeases {
       throw storeUnavailable(this.#where, error)
     }
     if (index > 0) {
-      const lease = this.#hold(names[index - 1]!, token)
+      const lease = this.#hold(names[index - 1]!, token, sentAt)
       // Closed while the script was in flight: close() gave back only the leases it saw.
       if (this.#closed) {
         await lease.release()
@@ -233,9 +236,9 @@ export class RedisLeases {
     await this.#subscriber.quit().catch(() => this.#subscriber.disconnect())
   }
 
-  #hold(name: string, token: string): RedisLease {
+  #hold(name: string, token: string, takenAt: number): RedisLease {
     const key = [this.keyOf(name)]
-    const lease = new HeldLease(name, {
+    const lease = new HeldLease(name, takenAt, {
       renew: async () => {
         this.roundTrips++
         return Number(await renew.run(this.#redis, key, [token, this.#ttlMs])) === 1
@@ -310,17 +313,28 @@ class HeldLease implements RedisLease {
   readonly #controller = new AbortController()
   readonly #timer: NodeJS.Timeout
   readonly #ops: LeaseOps
-  #renewedAt = Date.now()
+  /**
+   * Fires when the lease may have run out in Redis: one TTL after the last take or renewal that
+   * Redis confirmed was sent. Renewals that fail, or get no answer (Redis cut off from this
+   * process but not from the others), must not let the holder go on past that moment, when
+   * another process may take the account; nor must a process that was frozen (SIGSTOP, a long
+   * pause): when it runs again this timer is overdue and fires at once, without waiting for the
+   * answer to a renewal.
+   */
+  #deadline: NodeJS.Timeout | undefined
+  #lastError: unknown
   #released = false
 
   constructor(
     readonly name: string,
+    takenAt: number,
     ops: LeaseOps
   ) {
     this.#ops = ops
     this.#timer = setInterval(() => void this.#heartbeat(), ops.heartbeatMs)
     // The work the lease guards keeps the process alive, not the heartbeat.
     this.#timer.unref()
+    this.#confirmedUntil(takenAt + ops.ttlMs)
   }
 
   get lost(): AbortSignal {
@@ -337,23 +351,36 @@ class HeldLease implements RedisLease {
 
   async #heartbeat(): Promise<void> {
     if (this.#released) return
+    const sentAt = Date.now()
     try {
       const renewed = await this.#ops.renew()
       if (this.#released) return
       if (renewed) {
-        this.#renewedAt = Date.now()
+        this.#lastError = undefined
+        this.#confirmedUntil(sentAt + this.#ops.ttlMs)
         return
       }
       this.#lose(new ChatGPTError(`The lease on ${this.name} expired and may be held by another process`, { code: 'store_unavailable' }))
     } catch (error) {
-      // Unconfirmed for a whole TTL: Redis may have let it go and another process taken it.
-      if (!this.#released && Date.now() - this.#renewedAt >= this.#ops.ttlMs) this.#lose(storeUnavailable(this.#ops.where, error))
+      // The next beat tries again; the deadline decides when it is too late.
+      this.#lastError = error
     }
+  }
+
+  #confirmedUntil(until: number): void {
+    clearTimeout(this.#deadline)
+    this.#deadline = setTimeout(() => {
+      // Unconfirmed for a whole TTL: Redis may have let it go and another process taken it.
+      const why = this.#lastError ?? new Error(`no renewal of the lease on ${this.name} was confirmed within its TTL`)
+      if (!this.#released) this.#lose(storeUnavailable(this.#ops.where, why))
+    }, Math.max(0, until - Date.now()))
+    this.#deadline.unref()
   }
 
   #finish(): void {
     this.#released = true
     clearInterval(this.#timer)
+    clearTimeout(this.#deadline)
     this.#ops.done()
   }
 

@@ -150,7 +150,11 @@ async function streamPlannedReply(
 
   const { conversation, userMessage, assistant } = placeMessages(ctx, user, request, plan, conversationId)
   const outcome = await runReply({
-    writer: new ReplyWriter(ex.res, { eventDelayMs: options.eventDelayMs, chunking: options.chunking }),
+    writer: new ReplyWriter(ex.res, {
+      eventDelayMs: options.eventDelayMs,
+      chunking: options.chunking,
+      stalledClientTimeoutMs: options.stalledClientTimeoutMs
+    }),
     renderer: createRenderer(shape, { conversationId, assistant, user: userMessage }),
     assistant,
     chunks: groupTokens(sent, options.tokensPerEvent),

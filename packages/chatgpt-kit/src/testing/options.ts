@@ -17,6 +17,9 @@ export const TEST_BACKEND_DEFAULTS: ResolvedOptions = {
   reply: defaultReply,
   models: DEFAULT_MODEL_SLUGS,
   eventDelayMs: 0,
+  // Shorter than a pool's default lease (10 s, renewed every third of it), so a holder cut off
+  // mid-reply has its reply ended here before its lease can expire.
+  stalledClientTimeoutMs: 5000,
   tokensPerEvent: 1,
   chunking: 'event',
   accessTokenTTLSeconds: 3600,
@@ -52,6 +55,7 @@ export function resolveOptions(options: TestBackendOptions = {}): ResolvedOption
   }
   resolved.models = checkModels(resolved.models)
   requireAtLeast(resolved, 'eventDelayMs', 0)
+  if (resolved.stalledClientTimeoutMs !== Infinity) requireTimerDelay(resolved, 'stalledClientTimeoutMs')
   requireAtLeast(resolved, 'accessTokenTTLSeconds', 0)
   requireAtLeast(resolved, 'port', 0)
   requirePositiveInteger(resolved, 'tokensPerEvent')
@@ -84,6 +88,16 @@ function requirePositiveInteger(options: ResolvedOptions, name: keyof ResolvedOp
 function requireWholeNumber(options: ResolvedOptions, name: keyof ResolvedOptions): void {
   const value = options[name]
   if (!Number.isInteger(value) || (value as number) < 0) throw new RangeError(`${name} must be an integer >= 0`)
+}
+
+// Node fires a timer of more than 2^31-1 ms after 1 ms instead.
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+function requireTimerDelay(options: ResolvedOptions, name: keyof ResolvedOptions): void {
+  const value = options[name]
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > MAX_TIMER_MS) {
+    throw new RangeError(`${name} must be Infinity or a whole number of milliseconds from 1 to ${MAX_TIMER_MS}`)
+  }
 }
 
 function requireAtLeast(options: ResolvedOptions, name: keyof ResolvedOptions, min: number): void {

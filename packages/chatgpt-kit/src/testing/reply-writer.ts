@@ -5,12 +5,14 @@ export type Chunking = 'event' | 'bytes' | number
 
 /**
  * Writes one SSE response: pacing between events, splitting each event into writes, honouring
- * backpressure, and noticing when the client goes away so the caller can stop.
+ * backpressure, noticing when the client goes away so the caller can stop, and dropping a client
+ * that stopped reading (see `TestBackendOptions.stalledClientTimeoutMs`).
  */
 export class ReplyWriter {
   readonly #res: ServerResponse
   readonly #eventDelayMs: number
   readonly #pieceSize: number
+  readonly #stalledClientTimeoutMs: number
   #sent = 0
   #gone = false
   /** Wakes whatever the writer is waiting on (a write callback or a delay) when the client leaves. */
@@ -18,9 +20,10 @@ export class ReplyWriter {
   /** Resolves once the connection is closed, by either side. */
   readonly closed: Promise<void>
 
-  constructor(res: ServerResponse, options: { eventDelayMs: number; chunking: Chunking }) {
+  constructor(res: ServerResponse, options: { eventDelayMs: number; chunking: Chunking; stalledClientTimeoutMs: number }) {
     this.#res = res
     this.#eventDelayMs = options.eventDelayMs
+    this.#stalledClientTimeoutMs = options.stalledClientTimeoutMs
     const { chunking } = options
     this.#pieceSize = chunking === 'event' ? Infinity : chunking === 'bytes' ? 1 : chunking
     this.closed = new Promise((resolve) => {
@@ -84,11 +87,19 @@ export class ReplyWriter {
   }
 
   // Waiting for the write callback honours backpressure, and lets a following destroy() come
-  // after the bytes, not before them.
+  // after the bytes, not before them. The callback waits only once the kernel's buffers are
+  // full, that is for a client that stopped reading: past the limit the connection is dropped,
+  // whose 'close' ends the reply.
   #write(piece: Buffer): Promise<void> {
     return new Promise((resolve) => {
-      this.#wake = resolve
-      this.#res.write(piece, () => resolve())
+      const timeoutMs = this.#stalledClientTimeoutMs
+      const stalled = timeoutMs === Infinity ? undefined : setTimeout(() => this.destroy(), timeoutMs)
+      const written = () => {
+        clearTimeout(stalled)
+        resolve()
+      }
+      this.#wake = written
+      this.#res.write(piece, written)
     })
   }
 

@@ -78,6 +78,18 @@ export interface TestBackendOptions {
    */
   eventDelayMs?: number
   /**
+   * How long a reply may wait on a client that stopped reading before the backend drops the
+   * connection, in milliseconds: once the socket's buffers are full, a write the client makes no
+   * room for within this time ends the reply, as a partial one, and frees the account for its next
+   * reply. The real server gives up on such a connection too (a client cut off from the network,
+   * or paused), rather than keeping its one reply in flight forever; a pool's account lease must
+   * outlast this, or another process would take the account while the reply is still in flight.
+   * Only a client that does not read counts: the pause between events (`eventDelayMs`) and a
+   * `stall` fault, where the backend sends nothing, don't. `Infinity` never drops one.
+   * @defaultValue `5000`
+   */
+  stalledClientTimeoutMs?: number
+  /**
    * How many tokens (a word plus the whitespace after it) each streamed event adds.
    * @defaultValue `1`
    */
