@@ -8,8 +8,11 @@ import { z } from 'zod'
 
 import { apiError, type ApiError } from './api-error.js'
 
-/** One message of a transcript, as text. `developer` messages count as `system`. */
-export type TranscriptMessage = { role: 'system' | 'user' | 'assistant'; content: string }
+/**
+ * One message of a transcript, as text. `developer` messages count as `system`. `name` counts in
+ * `usage` only (the web backend has no use for it).
+ */
+export type TranscriptMessage = { role: 'system' | 'user' | 'assistant'; content: string; name?: string }
 
 /** A checked chat request. */
 export type ChatRequest = {
@@ -123,7 +126,8 @@ function transcriptMessage(
   if (entry.content == null) {
     return { ok: false, error: apiError(400, `${param}.content must be text (a string or text parts)`, { param: `${param}.content`, code: 'invalid_value' }) }
   }
-  if (typeof entry.content === 'string') return { ok: true, message: { role, content: entry.content } }
+  const named = entry.name === undefined ? {} : { name: entry.name }
+  if (typeof entry.content === 'string') return { ok: true, message: { role, content: entry.content, ...named } }
   const texts: string[] = []
   for (const [partIndex, part] of entry.content.entries()) {
     if (part.type !== 'text' || typeof part.text !== 'string') {
@@ -133,7 +137,7 @@ function transcriptMessage(
     texts.push(part.text)
   }
   // Text parts are one text, as OpenAI reads them.
-  return { ok: true, message: { role, content: texts.join('\n') } }
+  return { ok: true, message: { role, content: texts.join('\n'), ...named } }
 }
 
 function paramOf(path: readonly PropertyKey[]): string {
