@@ -7,17 +7,16 @@
 //   (c) cold start  import + first count in a fresh `node`, and the bytes of JavaScript it loads
 //   (d) memory      rss and heap growth once the encoding is loaded (after a GC)
 //   (e) long runs   time as one unbroken run doubles (×4 = quadratic), and the gateway's bounded
-//                   counter (packages/chatgpt-kit-server/src/gateway/token-count.ts) on 1 MB runs
+//                   counter (packages/chatgpt-kit/src/internal/token-count.ts) on 1 MB runs
 //
 //   npm run bench   or   node bench/tokenizer.mjs [--reps 5] [--min-ms 400]
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 
-import { build } from 'esbuild'
 
 import { corpus, fuzzStrings, longText, mixed, windows } from './tokenizer-corpus.mjs'
 
@@ -151,27 +150,10 @@ gtModule.setMergeCacheSize(0)
 rates[`${GT.name}, no merge cache`] = { short: throughput(rows[0][1], shortTexts), long: throughput(rows[0][1], longTexts) }
 gtModule.setMergeCacheSize(gtModule.DEFAULT_MERGE_CACHE_SIZE)
 
-// The gateway's counter (bounded work; lazy require of gpt-tokenizer's CommonJS build), bundled from
-// source next to node_modules so that its createRequire resolves the same packages.
-const cacheDir = join(root, 'node_modules', '.cache')
-mkdirSync(cacheDir, { recursive: true })
-const bundleDir = mkdtempSync(join(cacheDir, 'bench-token-count-'))
-let gateway
-try {
-  const outfile = join(bundleDir, 'token-count.mjs')
-  await build({
-    entryPoints: [join(root, 'packages/chatgpt-kit-server/src/gateway/token-count.ts')],
-    bundle: true,
-    packages: 'external',
-    format: 'esm',
-    platform: 'node',
-    outfile,
-    logLevel: 'error'
-  })
-  gateway = await import(outfile)
-} finally {
-  rmSync(bundleDir, { recursive: true, force: true })
-}
+// Our counter (bounded work; gpt-tokenizer loaded on first use), as built (`npm run bench` builds).
+const { tokenCounterFor, MAX_UNBROKEN_RUN } = await import('../packages/chatgpt-kit/build/internal.js')
+const ours = await tokenCounterFor('gpt-4o')
+const gateway = { MAX_UNBROKEN_RUN, countTextTokens: (text) => ours.text(text) }
 const gatewayCount = (s) => gateway.countTextTokens(s, 'gpt-4o')
 rates['gateway countTextTokens'] = { short: throughput(gatewayCount, shortTexts), long: throughput(gatewayCount, longTexts) }
 console.log(`${'contender'.padEnd(30)} ${'short'.padStart(12)} ${'long'.padStart(12)}   vs js-tiktoken (short, long)`)

@@ -15,3 +15,14 @@ export { assertRecordId, checkBinding, checkStoredMessage, storeClosedError } fr
 export { LeaseWaiters, type LeaseTaker } from './internal/lease-waiters.js'
 export { linkedSignal } from './internal/linked-signal.js'
 export { FORGET_COOLDOWNS_AFTER_MS, checkCooldown } from './internal/cooldown-mark.js'
+export {
+  MAX_UNBROKEN_RUN,
+  encodingForModel,
+  isExactCut,
+  loadedEncodings,
+  segmentForCounting,
+  tokenCounterFor,
+  type CountableChatMessage,
+  type TokenCounter,
+  type TokenEncodingName
+} from './internal/token-count.js'

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto'
 
 import { ChatGPTError, type ChatGPTAccountPool, type ChatGPTReply, type ChatGPTStreamUpdate, type SendMessageOptions } from 'chatgpt-kit'
-import { linkedSignal } from 'chatgpt-kit/internal'
+import { linkedSignal, tokenCounterFor } from 'chatgpt-kit/internal'
 
 import { type ApiError, apiError, errorBody, errorResponse, upstreamError } from './api-error.js'
 import type { AnsweredTranscripts, Continuation } from './answered-transcripts.js'
@@ -19,7 +19,6 @@ import type { GatewayLogger } from './gateway-options.js'
 import { readJsonBody } from './json-body.js'
 import type { ModelCatalog } from './model-catalog.js'
 import type { RequestTrace } from './request-trace.js'
-import { countChatPromptTokens, countTextTokens } from './token-count.js'
 import { promptOf, splitFollowUp, transcriptKey } from './transcript.js'
 
 export type ChatCompletionsDeps = {
@@ -122,7 +121,7 @@ export class ChatCompletions {
     }
     this.#countConversation(trace)
     await this.#remember(chat.messages, reply.text, reply, caller, trace)
-    const usage = this.#usage(chat, reply.text)
+    const usage = await this.#usage(chat, reply.text)
     return Response.json(completion({ ...head, model: reply.model ?? head.model }, reply.text, finishReasonOf(reply.finishReason), usage))
   }
 
@@ -175,7 +174,7 @@ export class ChatCompletions {
       const model = reply.model ?? head.model
       const last = { ...head, model }
       controller.enqueue(encoder.encode(sseData(chunk(last, {}, finishReasonOf(reply.finishReason), chat.includeUsage))))
-      if (chat.includeUsage) controller.enqueue(encoder.encode(sseData(usageChunk(last, self.#usage(chat, sent)))))
+      if (chat.includeUsage) controller.enqueue(encoder.encode(sseData(usageChunk(last, await self.#usage(chat, sent)))))
       controller.enqueue(encoder.encode(SSE_DONE))
       controller.close()
       trace.finish(200)
@@ -252,9 +251,10 @@ export class ChatCompletions {
     }
   }
 
-  #usage(chat: ChatRequest, replyText: string) {
-    const prompt = countChatPromptTokens(chat.messages, chat.model)
-    const completionTokens = countTextTokens(replyText, chat.model)
+  async #usage(chat: ChatRequest, replyText: string) {
+    const count = await tokenCounterFor(chat.model)
+    const prompt = count.chat(chat.messages)
+    const completionTokens = count.text(replyText)
     return { prompt_tokens: prompt, completion_tokens: completionTokens, total_tokens: prompt + completionTokens }
   }
 }

@@ -1,10 +1,12 @@
 /**
- * Token counts for the gateway's `usage` (prompt_tokens, completion_tokens), with a real BPE
- * tokenizer: gpt-tokenizer, chosen over js-tiktoken by `bench/tokenizer.mjs` (the same token ids,
- * about 6× the throughput, a fifth of the cold start, a third of the memory).
+ * Token counts with a real BPE tokenizer, for the gateway's `usage` and for the Completions
+ * client's context window: gpt-tokenizer, chosen over js-tiktoken by `bench/tokenizer.mjs` (the
+ * same token ids, about 6× the throughput, a fifth of the cold start, a third of the memory).
  *
- * - Encodings load lazily, on the first count that needs them: importing the gateway costs nothing
- *   until usage is counted (o200k_base is ~2.4 MB of JavaScript and ~200 ms to load).
+ * - gpt-tokenizer is an optional peer dependency of the library, loaded (`import()`) on the first
+ *   count that needs an encoding: importing the library costs nothing, and a library user who
+ *   never counts installs nothing (o200k_base is ~2.4 MB of JavaScript and ~200 ms to load).
+ *   {@link tokenCounterFor} loads; the counter it returns counts synchronously.
  * - Special-token text such as `<|endoftext|>` in a message counts as the plain text it is, as the
  *   OpenAI API treats it, instead of throwing.
  * - Work is linear in the text's length. Both JavaScript BPE tokenizers are quadratic in the length
@@ -17,7 +19,7 @@
  *
  * @module
  */
-import { createRequire } from 'node:module'
+import { ChatGPTError } from '../errors.js'
 
 /** The two BPE encodings the gateway's models use. */
 export type TokenEncodingName = 'o200k_base' | 'cl100k_base'
@@ -46,11 +48,9 @@ const TOKENS_PER_MESSAGE = 3
 const TOKENS_PER_NAME = 1
 const REPLY_PRIMING_TOKENS = 3
 
-type Encoding = typeof import('gpt-tokenizer/encoding/o200k_base')
+type Encoding = Pick<typeof import('gpt-tokenizer/encoding/o200k_base'), 'countTokens' | 'setMergeCacheSize'>
 
-// Synchronous lazy loading keeps the counting API synchronous (usage is counted inside stream
-// handlers) while loading nothing at import time. Node, Bun and Deno provide createRequire.
-const requireLazily = createRequire(import.meta.url)
+const loading = new Map<TokenEncodingName, Promise<Encoding>>()
 const loaded = new Map<TokenEncodingName, Encoding>()
 
 /** Plain-text treatment of special tokens: nothing is disallowed, nothing is special. */
@@ -62,16 +62,33 @@ const AS_PLAIN_TEXT = { disallowedSpecial: new Set<string>() }
 // most a few MB (pieces are at most MAX_UNBROKEN_RUN characters once segmented).
 const MERGE_CACHE_ENTRIES = 10_000
 
-function loadEncoding(name: TokenEncodingName): Encoding {
-  let encoding = loaded.get(name)
-  if (encoding === undefined) {
-    encoding = (
-      name === 'cl100k_base' ? requireLazily('gpt-tokenizer/encoding/cl100k_base') : requireLazily('gpt-tokenizer/encoding/o200k_base')
-    ) as Encoding
-    encoding.setMergeCacheSize(MERGE_CACHE_ENTRIES)
-    loaded.set(name, encoding)
+/** The encodings loaded so far (for tests of the lazy loading). */
+export function loadedEncodings(): TokenEncodingName[] {
+  return [...loaded.keys()].sort()
+}
+
+async function loadEncoding(name: TokenEncodingName): Promise<Encoding> {
+  let pending = loading.get(name)
+  if (pending === undefined) {
+    pending = (name === 'cl100k_base' ? import('gpt-tokenizer/encoding/cl100k_base') : import('gpt-tokenizer/encoding/o200k_base')).then(
+      (module) => {
+        // A CommonJS build reaches the module's exports through `default`.
+        const encoding = (typeof module.countTokens === 'function' ? module : (module as unknown as { default: Encoding }).default) as Encoding
+        encoding.setMergeCacheSize(MERGE_CACHE_ENTRIES)
+        loaded.set(name, encoding)
+        return encoding
+      },
+      (error: unknown) => {
+        loading.delete(name)
+        throw new ChatGPTError('Counting tokens needs the gpt-tokenizer package: npm install gpt-tokenizer', {
+          code: 'invalid_argument',
+          originalError: error
+        })
+      }
+    )
+    loading.set(name, pending)
   }
-  return encoding
+  return pending
 }
 
 /**
@@ -174,26 +191,39 @@ function countWith(encoding: Encoding, text: string): number {
   return tokens
 }
 
-/**
- * Tokens in `text` for `model` (see {@link encodingForModel}): the completion_tokens of a reply.
- * Loads the model's encoding on first use; the empty text is 0 without loading anything.
- */
-export function countTextTokens(text: string, model: string): number {
-  if (text.length === 0) return 0
-  return countWith(loadEncoding(encodingForModel(model)), text)
+/** Counts tokens for one model, synchronously; see {@link tokenCounterFor}. */
+export type TokenCounter = {
+  readonly encoding: TokenEncodingName
+  /** Tokens in `text`: e.g. the completion_tokens of a reply. */
+  text(text: string): number
+  /**
+   * The prompt_tokens of a Chat Completions request, by OpenAI's documented rule (cookbook "How
+   * to count tokens with tiktoken", checked there against the API): 3 tokens per message plus the
+   * tokens of its role, content and name (a name costs one more), plus 3 for the reply's priming.
+   * Tool definitions and images are not counted here.
+   */
+  chat(messages: readonly CountableChatMessage[]): number
 }
 
 /**
- * The prompt_tokens of a Chat Completions request for `model`, by OpenAI's documented rule
- * (cookbook "How to count tokens with tiktoken", checked there against the API): 3 tokens per
- * message plus the tokens of its role, content and name (a name costs one more), plus 3 for the
- * reply's priming. Tool definitions and images are not counted here.
+ * The token counter of `model` (see {@link encodingForModel}), its encoding loaded on first use.
+ *
+ * @throws ChatGPTError `invalid_argument` when gpt-tokenizer is not installed.
  */
-export function countChatPromptTokens(messages: readonly CountableChatMessage[], model: string): number {
-  let tokens = REPLY_PRIMING_TOKENS
-  for (const message of messages) {
-    tokens += TOKENS_PER_MESSAGE + countTextTokens(message.role, model) + countTextTokens(message.content, model)
-    if (message.name !== undefined) tokens += TOKENS_PER_NAME + countTextTokens(message.name, model)
+export async function tokenCounterFor(model: string): Promise<TokenCounter> {
+  const name = encodingForModel(model)
+  const encoding = loaded.get(name) ?? (await loadEncoding(name))
+  const text = (value: string) => (value.length === 0 ? 0 : countWith(encoding, value))
+  return {
+    encoding: name,
+    text,
+    chat(messages) {
+      let tokens = REPLY_PRIMING_TOKENS
+      for (const message of messages) {
+        tokens += TOKENS_PER_MESSAGE + text(message.role) + text(message.content)
+        if (message.name !== undefined) tokens += TOKENS_PER_NAME + text(message.name)
+      }
+      return tokens
+    }
   }
-  return tokens
 }

@@ -1,11 +1,10 @@
 /**
- * The gateway's token counts (usage.prompt_tokens / completion_tokens): gpt-tokenizer behind a
+ * Token counts (the gateway's usage, the Completions client's context window): gpt-tokenizer behind a
  * bounded-work segmenter, checked against the other tokenizer installed (js-tiktoken, an
  * independent port of tiktoken), against values published in OpenAI's cookbook, and on inputs
  * that would make an unbounded BPE spin for minutes.
  */
 import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 
 import { encode as encodeO200k } from 'gpt-tokenizer/encoding/o200k_base'
 import { Tiktoken } from 'js-tiktoken/lite'
@@ -15,20 +14,24 @@ import { beforeAll, describe, expect, it } from 'vitest'
 
 import {
   MAX_UNBROKEN_RUN,
-  countChatPromptTokens,
-  countTextTokens,
   encodingForModel,
   isExactCut,
   segmentForCounting,
+  tokenCounterFor,
+  type CountableChatMessage,
+  type TokenCounter,
   type TokenEncodingName
-} from '../packages/chatgpt-kit-server/src/gateway/token-count.js'
+} from '../packages/chatgpt-kit/src/internal/token-count.js'
 
-const moduleCache = createRequire(import.meta.url).cache
-const loadedEncodings = () =>
-  Object.keys(moduleCache)
-    .map((path) => /gpt-tokenizer[\\/]cjs[\\/]encoding[\\/](\w+)\.js$/.exec(path)?.[1])
-    .filter((name) => name !== undefined)
-    .sort()
+// Both encodings loaded up front, so that the checks below count synchronously (test/token-count-
+// loading.test.ts checks the lazy loading from a cold start, in a process of its own).
+const counters = {} as Record<TokenEncodingName, TokenCounter>
+beforeAll(async () => {
+  counters.o200k_base = await tokenCounterFor('gpt-4o')
+  counters.cl100k_base = await tokenCounterFor('gpt-4')
+})
+const countTextTokens = (text: string, model: string) => counters[encodingForModel(model)].text(text)
+const countChatPromptTokens = (messages: readonly CountableChatMessage[], model: string) => counters[encodingForModel(model)].chat(messages)
 
 // The reference: js-tiktoken, special-token text as plain text (as the gateway counts it).
 let reference: Record<TokenEncodingName, (text: string) => number[]>
@@ -82,20 +85,6 @@ function cutsOf(text: string): number[] {
   for (const segment of segmentForCounting(text)) cuts.add((at += segment.length))
   return [...cuts].sort((a, b) => a - b)
 }
-
-describe('loading', () => {
-  // First in this file: it watches the module cache from a cold start.
-  it('loads no encoding at import or for empty text, and only the one a model needs on its first count', () => {
-    expect(loadedEncodings()).toEqual([])
-    expect(countTextTokens('', 'gpt-4o')).toBe(0)
-    expect(countChatPromptTokens([], 'gpt-4')).toBe(3)
-    expect(loadedEncodings()).toEqual([])
-    expect(countTextTokens('hello world', 'gpt-4o')).toBe(2)
-    expect(loadedEncodings()).toEqual(['o200k_base'])
-    expect(countTextTokens('hello world', 'gpt-4')).toBe(2)
-    expect(loadedEncodings()).toEqual(['cl100k_base', 'o200k_base'])
-  })
-})
 
 describe('model → encoding', () => {
   it.each([
