@@ -47,7 +47,7 @@ import { jsonAnswer } from './internal/response-handlers.js'
 import { Secrets } from './internal/secrets.js'
 import { sendRound } from './internal/send.js'
 import { SESSION_REQUEST_TIMEOUT_MS } from './internal/session-auth.js'
-import { Transport } from './internal/transport.js'
+import { Transport, webHeaders } from './internal/transport.js'
 import { regenerationTarget } from './internal/tree-targets.js'
 import {
   assertCount,
@@ -125,8 +125,7 @@ export class ChatGPTAPI {
     }
     this.#transport = new Transport({
       fetch: options.fetch ?? createProxyAwareFetch(options.proxy),
-      userAgent: options.userAgent,
-      clearanceToken: options.clearanceToken,
+      headers: webHeaders(options.userAgent, options.clearanceToken),
       secrets: this.#secrets,
       debug: options.debug
     })

@@ -52,11 +52,24 @@ export type ResponseHandler<T> = {
 
 export type TransportOptions = {
   fetch: typeof fetch
-  userAgent: string
-  clearanceToken: string | undefined
+  /**
+   * The headers of a request besides `Accept`, `Authorization` and `Content-Type`: a browser's,
+   * with its cookies, for the web backend ({@link webHeaders}); an API key's for the API.
+   */
+  headers: (spec: RequestSpec) => Record<string, string>
+  /** A failed answer (not 2xx) as the error to throw. @defaultValue the web backend's rules */
+  errorFromResponse?: (response: Response, bodyText: string, spec: RequestSpec) => ChatGPTError
   secrets: Secrets
   /** Receives each line already redacted; absent: no logging. */
   debug: ((line: string) => void) | undefined
+}
+
+/** The web backend's headers: a browser's, with the clearance cookie and the session's when sent. */
+export function webHeaders(userAgent: string, clearanceToken: string | undefined): (spec: RequestSpec) => Record<string, string> {
+  return (spec) => {
+    const cookie = cookieHeader({ [CLEARANCE_COOKIE]: clearanceToken, [SESSION_COOKIE]: spec.sessionToken })
+    return cookie ? { ...browserHeaders(userAgent), Cookie: cookie } : browserHeaders(userAgent)
+  }
 }
 
 export class Transport {
@@ -92,11 +105,9 @@ export class Transport {
   }
 
   async #send(spec: RequestSpec, accept: string): Promise<Response> {
-    const { fetch, userAgent, clearanceToken } = this.options
-    const cookie = cookieHeader({ [CLEARANCE_COOKIE]: clearanceToken, [SESSION_COOKIE]: spec.sessionToken })
-    const headers: Record<string, string> = { ...browserHeaders(userAgent), Accept: accept }
+    const { fetch } = this.options
+    const headers: Record<string, string> = { ...this.options.headers(spec), Accept: accept }
     if (spec.accessToken) headers.Authorization = `Bearer ${spec.accessToken}`
-    if (cookie) headers.Cookie = cookie
     if (spec.body !== undefined) headers['Content-Type'] = 'application/json'
 
     const started = Date.now()
@@ -125,7 +136,7 @@ export class Transport {
     const { signal } = spec
     if (!response.ok) {
       const { text } = await readBodyText(response, signal, ERROR_BODY_BYTES, spec.url)
-      throw errorFromResponse(response, text, spec)
+      throw (this.options.errorFromResponse ?? errorFromResponse)(response, text, spec)
     }
     const contentType = response.headers.get('content-type') ?? ''
     if (contentType.includes('html') || !handler.accepts(contentType)) {
