@@ -20,8 +20,11 @@
  * - `not_found` — any other 404 (a bare one, as a wrong base URL gets, names the base URL option
  *   to check), or a model slug the server does not offer (`model_not_found`).
  * - `message_too_long` — the prompt is over the server's limit (413).
+ * - `context_length_exceeded` — the Chat Completions API (or `ChatGPTCompletionsAPI` before
+ *   sending) found the messages longer than the model's context window.
  * - `bad_request` — the server refused the request as malformed (400, 422).
- * - `forbidden` — 403 that is not a Cloudflare challenge.
+ * - `forbidden` — 403 that is not a Cloudflare challenge; on the Chat Completions API also a quota
+ *   that ran out (429 `insufficient_quota`), which no retry cures.
  * - `server_error` — 5xx.
  * - `http_error` — any other unexpected HTTP status.
  * - `network` — the connection failed or was reset; the message names the host (`host:port`)
@@ -51,6 +54,7 @@ export const CHATGPT_ERROR_CODES = [
   'conversation_not_found',
   'not_found',
   'message_too_long',
+  'context_length_exceeded',
   'bad_request',
   'forbidden',
   'server_error',

@@ -1,5 +1,6 @@
 /**
- * `chatgpt-kit`: a client for the ChatGPT web backend.
+ * `chatgpt-kit`: a client for the ChatGPT web backend (and, behind the same calls, for the official
+ * Chat Completions API).
  *
  * @module chatgpt-kit
  */
@@ -13,8 +14,20 @@ export { ChatGPTAccountPool } from './chatgpt-account-pool.js'
 export {
   CHATGPT_ACCOUNT_POOL_DEFAULTS,
   type ChatGPTAccountPoolOptions,
-  type ChatGPTPoolAccount
+  type ChatGPTPoolAccount,
+  type PoolCallOptions
 } from './chatgpt-account-pool-options.js'
+export {
+  ChatGPTCompletionsAPI,
+  type ChatGPTCompletionsReply,
+  type CompletionUsage,
+  type CompletionsSendMessageOptions
+} from './chatgpt-completions-api.js'
+export {
+  CHATGPT_COMPLETIONS_API_DEFAULTS,
+  type ChatGPTCompletionsAPIOptions,
+  type CompletionParams
+} from './chatgpt-completions-api-options.js'
 export type {
   AccountCooldown,
   AccountPoolStatus,

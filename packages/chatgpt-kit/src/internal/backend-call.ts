@@ -18,6 +18,13 @@ export type BackendCall = {
   body?: unknown
   call: CallSignal
   maxRetries: number
+  /**
+   * Whether sending it twice is safe. @defaultValue `false` for a POST (a web reply: it may have
+   * started), `true` otherwise; the Chat Completions API keeps no state, so its POST is safe.
+   */
+  idempotent?: boolean
+  /** The option `baseUrl` is. @defaultValue `'backendApiBaseUrl'` */
+  baseUrlName?: 'apiBaseUrl' | 'backendApiBaseUrl'
 }
 
 export async function backendCall<T>(
@@ -31,7 +38,7 @@ export async function backendCall<T>(
     what: `${method} ${new URL(request.url).pathname}`,
     maxRetries: request.maxRetries,
     // A POST may start something on the server (a reply); sending it twice is never safe.
-    idempotent: method !== 'POST',
+    idempotent: request.idempotent ?? method !== 'POST',
     log: (line: string) => transport.log(line),
     call
   }
@@ -43,7 +50,7 @@ export async function backendCall<T>(
         {
           method,
           url: request.url,
-          baseUrl: { name: 'backendApiBaseUrl', url: request.baseUrl },
+          baseUrl: { name: request.baseUrlName ?? 'backendApiBaseUrl', url: request.baseUrl },
           body: request.body,
           accessToken,
           signal: call.signal,

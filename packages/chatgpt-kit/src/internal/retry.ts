@@ -32,7 +32,8 @@ export function shouldRetry(error: unknown, idempotent = true): boolean {
     return isConnectFailure(cause) || (idempotent && isNetworkError(cause))
   }
   const status = error.statusCode
-  if (status === undefined || error.code === 'cloudflare_challenge') return false
+  // A quota that ran out (a 429 too) does not come back on a second try.
+  if (status === undefined || error.code === 'cloudflare_challenge' || error.code === 'forbidden') return false
   if (!idempotent) return status === 429 || (status === 503 && error.retryAfterMs !== undefined)
   return RETRYABLE_STATUS.has(status) || status >= 500
 }
