@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import type { Socket } from 'node:net'
 import { AccountRegistry } from './accounts.js'
+import { ApiKeyRing } from './api-keys.js'
 import { ClearanceGate } from './cloudflare.js'
 import type { BackendContext } from './context.js'
 import { ConversationStore } from './conversation-store.js'
@@ -25,6 +26,10 @@ import type {
  * `apiBaseUrl` / `backendApiBaseUrl` at it, with `sessionToken`, `clearanceToken` and
  * `userAgent` from the returned handle.
  *
+ * The same server also plays the official OpenAI API under `/v1` (`v1BaseUrl`, with `apiKey`):
+ * `POST /v1/chat/completions`, streamed or not, with the API's checks and error JSON, and
+ * `GET /v1/models`. Faults reach it with `endpoint: 'completions'`.
+ *
  * @param options - See {@link TestBackendOptions}; every field is optional.
  * @returns The running backend, listening once the promise resolves.
  * @throws TypeError or RangeError for an invalid option; the listen error when the port is taken.
@@ -33,6 +38,7 @@ import type {
  * ```ts
  * import { ChatGPTAPI } from 'chatgpt-kit'
  * import { createTestBackend } from 'chatgpt-kit/testing'
+ * import OpenAI from 'openai'
  *
  * const backend = await createTestBackend({ shape: '2023', eventDelayMs: 10 })
  * const api = new ChatGPTAPI({
@@ -44,6 +50,14 @@ import type {
  * })
  * backend.fault({ type: 'status', status: 429, headers: { 'retry-after': '1' } })
  * // … exercise the client …
+ *
+ * // The official API on the same backend, e.g. with OpenAI's own SDK:
+ * const openai = new OpenAI({ apiKey: backend.apiKey, baseURL: backend.v1BaseUrl })
+ * const completion = await openai.chat.completions.create({
+ *   model: 'gpt-4o-mini',
+ *   messages: [{ role: 'user', content: 'hello' }]
+ * })
+ * completion.choices[0]?.message.content // 'You said: **hello**…'
  * await backend.close()
  * ```
  */
@@ -54,12 +68,14 @@ export async function createTestBackend(options?: TestBackendOptions): Promise<T
     shape: resolved.shape,
     rotateSessionTokens: false,
     accounts: new AccountRegistry(resolved.accessTokenTTLSeconds),
+    apiKeys: new ApiKeyRing(),
     clearance: new ClearanceGate(resolved.userAgent),
     store: new ConversationStore(),
     faults: new FaultQueue(),
     replies: new ReplySlots()
   }
   const defaultAccount = ctx.accounts.create()
+  const defaultApiKey = ctx.apiKeys.add()
   const log = new RequestLog({
     maxRequests: resolved.maxRecordedRequests,
     maxBodyBytes: resolved.maxRecordedBodyBytes
@@ -77,6 +93,8 @@ export async function createTestBackend(options?: TestBackendOptions): Promise<T
     url,
     apiBaseUrl: `${url}/api`,
     backendApiBaseUrl: `${url}/backend-api`,
+    v1BaseUrl: `${url}/v1`,
+    apiKey: defaultApiKey,
     sessionToken: defaultAccount.sessionToken,
     get clearanceToken() {
       return ctx.clearance.token
@@ -120,6 +138,8 @@ export async function createTestBackend(options?: TestBackendOptions): Promise<T
     },
     expireAccessTokens: () => ctx.accounts.expireAccessTokens(),
     rotateClearance: () => ctx.clearance.rotate(),
+    addApiKey: () => ctx.apiKeys.add(),
+    revokeApiKey: (key: string) => ctx.apiKeys.revoke(key),
     fault: (f: Fault) => ctx.faults.push(f),
     reset() {
       ctx.faults.clear()

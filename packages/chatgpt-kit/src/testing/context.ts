@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AccountRegistry } from './accounts.js'
+import type { ApiKeyRing } from './api-keys.js'
 import type { ClearanceGate } from './cloudflare.js'
 import type { ConversationStore } from './conversation-store.js'
 import type { FaultQueue } from './faults.js'
@@ -15,6 +16,8 @@ export interface BackendContext {
   shape: StreamShape
   rotateSessionTokens: boolean
   readonly accounts: AccountRegistry
+  /** The keys the Chat Completions API (`/v1`) accepts. */
+  readonly apiKeys: ApiKeyRing
   readonly clearance: ClearanceGate
   readonly store: ConversationStore
   readonly faults: FaultQueue

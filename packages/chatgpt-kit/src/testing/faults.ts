@@ -1,9 +1,13 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http'
+import { apiHeaders, defaultApiError } from './api-errors.js'
 import { sendChallenge } from './cloudflare.js'
 import { sendJson, sendText } from './http-io.js'
 import type { Fault } from './types.js'
 
-type FaultEndpoint = 'session' | 'conversation'
+/** The endpoints faults can be aimed at; see `Fault.endpoint`. */
+export type FaultEndpoint = 'session' | 'conversation' | 'completions'
+
+const ENDPOINTS: readonly FaultEndpoint[] = ['session', 'conversation', 'completions']
 
 /** Faults that replace the whole answer. */
 export type AnswerFault = Extract<Fault, { type: 'status' | 'cloudflare' | 'html' | 'json' }>
@@ -71,11 +75,15 @@ function validateFault(fault: Fault): Fault {
   if (!ANSWER_TYPES.has(fault.type) && !STREAM_TYPES.has(fault.type)) {
     throw new TypeError(`unknown fault type: ${String(fault.type)}`)
   }
-  if (fault.endpoint !== undefined && fault.endpoint !== 'session' && fault.endpoint !== 'conversation') {
+  if (fault.endpoint !== undefined && !ENDPOINTS.includes(fault.endpoint)) {
     throw new TypeError(`unknown fault endpoint: ${String(fault.endpoint)}`)
   }
   if (fault.userId !== undefined && (typeof fault.userId !== 'string' || fault.userId === '')) {
     throw new TypeError("fault userId must be a non-empty string (an account's user.id)")
+  }
+  // It would wait in the queue forever: API requests carry a key, never an account.
+  if (fault.userId !== undefined && fault.endpoint === 'completions') {
+    throw new TypeError("fault userId does not apply to endpoint 'completions' (API requests have no account)")
   }
   if (fault.type === 'status' && !(Number.isInteger(fault.status) && fault.status >= 200 && fault.status <= 599)) {
     throw new RangeError(`fault status must be an integer in 200..599, got ${String(fault.status)}`)
@@ -93,12 +101,14 @@ function validateFault(fault: Fault): Fault {
 export function sendAnswerFault(res: ServerResponse, fault: AnswerFault, endpoint: FaultEndpoint): void {
   switch (fault.type) {
     case 'status': {
-      const body = fault.body ?? { detail: STATUS_CODES[fault.status] ?? 'Error' }
+      const api = endpoint === 'completions'
+      const body = fault.body ?? (api ? { error: defaultApiError(fault.status) } : { detail: STATUS_CODES[fault.status] ?? 'Error' })
+      const headers = { ...(api ? apiHeaders() : {}), ...fault.headers }
       if (typeof body === 'string') {
         const type = body.trimStart().startsWith('<') ? 'text/html; charset=utf-8' : 'text/plain; charset=utf-8'
-        sendText(res, fault.status, body, { 'content-type': type, ...fault.headers })
+        sendText(res, fault.status, body, { 'content-type': type, ...headers })
       } else {
-        sendJson(res, fault.status, body, fault.headers)
+        sendJson(res, fault.status, body, headers)
       }
       return
     }
@@ -109,9 +119,15 @@ export function sendAnswerFault(res: ServerResponse, fault: AnswerFault, endpoin
       sendText(res, 200, LOGIN_PAGE, { 'content-type': 'text/html; charset=utf-8' })
       return
     case 'json':
-      sendJson(res, 200, fault.body ?? (endpoint === 'session' ? {} : { detail: GENERIC_FAILURE }))
+      sendJson(res, 200, fault.body ?? defaultJsonBody(endpoint))
       return
   }
+}
+
+function defaultJsonBody(endpoint: FaultEndpoint): unknown {
+  if (endpoint === 'session') return {}
+  if (endpoint === 'completions') return { error: defaultApiError(500) }
+  return { detail: GENERIC_FAILURE }
 }
 
 // What a misrouted request (an expired login, a captive portal) typically gets instead of JSON.

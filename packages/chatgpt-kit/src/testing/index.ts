@@ -6,6 +6,7 @@
 export { createTestBackend } from './backend.js'
 export { defaultReply } from './default-reply.js'
 export { seededRandom } from './seeded-random.js'
+export { approximateTokenCount } from './token-estimate.js'
 export { SHOWCASE_TOPICS, showcaseReply, type ShowcaseTopic } from './showcase-reply.js'
 export type {
   ConversationMessage,

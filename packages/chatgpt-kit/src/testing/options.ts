@@ -1,5 +1,7 @@
+import { DEFAULT_API_MODELS } from './api-models.js'
 import { defaultReply } from './default-reply.js'
 import { DEFAULT_MODEL_SLUGS } from './models.js'
+import { approximateTokenCount } from './token-estimate.js'
 import type { ReplyFunction, StreamShape, TestBackendOptions } from './types.js'
 
 /** Options with every default filled in. */
@@ -28,7 +30,11 @@ export const TEST_BACKEND_DEFAULTS: ResolvedOptions = {
   maxReplyTokens: Infinity,
   maxBodyBytes: 1024 * 1024,
   maxRecordedRequests: 1000,
-  maxRecordedBodyBytes: 64 * 1024
+  maxRecordedBodyBytes: 64 * 1024,
+  apiModels: DEFAULT_API_MODELS,
+  apiContextTokens: 128_000,
+  apiMaxOutputTokens: 16_384,
+  apiTokenCounter: approximateTokenCount
 }
 
 const SHAPES: readonly StreamShape[] = ['2022', '2023', 'v1']
@@ -53,7 +59,11 @@ export function resolveOptions(options: TestBackendOptions = {}): ResolvedOption
   if (chunking !== 'event' && chunking !== 'bytes' && !isPositiveInteger(chunking)) {
     throw new RangeError("chunking must be 'event', 'bytes' or a positive integer")
   }
-  resolved.models = checkModels(resolved.models)
+  resolved.models = checkModels(resolved.models, 'models')
+  resolved.apiModels = checkModels(resolved.apiModels, 'apiModels')
+  if (typeof resolved.apiTokenCounter !== 'function') throw new TypeError('apiTokenCounter must be a function')
+  requirePositiveInteger(resolved, 'apiContextTokens')
+  requirePositiveInteger(resolved, 'apiMaxOutputTokens')
   requireAtLeast(resolved, 'eventDelayMs', 0)
   if (resolved.stalledClientTimeoutMs !== Infinity) requireTimerDelay(resolved, 'stalledClientTimeoutMs')
   requireAtLeast(resolved, 'accessTokenTTLSeconds', 0)
@@ -68,12 +78,12 @@ export function resolveOptions(options: TestBackendOptions = {}): ResolvedOption
 }
 
 /** A frozen copy, so that changing the caller's array later changes nothing. */
-function checkModels(models: unknown): readonly string[] {
+function checkModels(models: unknown, name: 'models' | 'apiModels'): readonly string[] {
   const valid =
     Array.isArray(models) &&
     models.length > 0 &&
     models.every((slug) => typeof slug === 'string' && slug !== '' && !/[\x00-\x1f\x7f]/.test(slug))
-  if (!valid) throw new TypeError('models must be a non-empty array of model slugs (non-empty one-line strings)')
+  if (!valid) throw new TypeError(`${name} must be a non-empty array of model slugs (non-empty one-line strings)`)
   return Object.freeze([...new Set(models as string[])])
 }
 

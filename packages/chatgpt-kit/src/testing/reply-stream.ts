@@ -8,13 +8,18 @@ import type { ConversationMessage } from './types.js'
 export interface ReplyRun {
   writer: ReplyWriter
   renderer: StreamRenderer
-  /** The stored assistant message; its text grows as events go out. */
-  assistant: ConversationMessage
+  /**
+   * The stored assistant message; its text grows as events go out. Absent where nothing is
+   * stored (the Chat Completions API keeps no conversations).
+   */
+  assistant?: ConversationMessage
   /** Text pieces, one per event. */
   chunks: string[]
   /** Why the message ends if the stream runs to its end. */
   finishReason: 'stop' | 'max_tokens'
   fault?: StreamFault
+  /** More headers for the 200 answer. */
+  headers?: Record<string, string>
 }
 
 /** How a run ended: how many chunks were rendered, and whether the message was marked finished. */
@@ -33,7 +38,7 @@ export interface RunOutcome {
 export async function runReply(run: ReplyRun): Promise<RunOutcome> {
   const { writer, renderer, assistant, chunks, fault } = run
   const outcome: RunOutcome = { rendered: 0, finished: false }
-  writer.start()
+  writer.start(run.headers)
   for (const frame of renderer.open()) {
     if (!(await writer.send(frame))) return outcome
   }
@@ -98,11 +103,13 @@ async function breakStream(writer: ReplyWriter, renderer: StreamRenderer, fault:
   }
 }
 
-function appendText(message: ConversationMessage, delta: string): void {
+function appendText(message: ConversationMessage | undefined, delta: string): void {
+  if (!message) return
   message.content.parts[0] = (message.content.parts[0] ?? '') + delta
 }
 
-function markFinished(message: ConversationMessage, reason: 'stop' | 'max_tokens'): void {
+function markFinished(message: ConversationMessage | undefined, reason: 'stop' | 'max_tokens'): void {
+  if (!message) return
   message.status = 'finished_successfully'
   message.end_turn = reason === 'stop'
   message.update_time = Date.now() / 1000

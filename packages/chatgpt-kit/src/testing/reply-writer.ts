@@ -47,13 +47,17 @@ export class ReplyWriter {
     return !this.#gone && !this.#res.destroyed && !this.#res.writableEnded
   }
 
-  /** Sends the 200 stream headers now, so the client sees the response before any event. */
-  start(): void {
+  /**
+   * Sends the 200 stream headers now, so the client sees the response before any event.
+   * @param headers - More headers, e.g. the API's `x-request-id`.
+   */
+  start(headers: Record<string, string> = {}): void {
     if (!this.alive) return
     this.#res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
-      'x-accel-buffering': 'no'
+      'x-accel-buffering': 'no',
+      ...headers
     })
     this.#res.flushHeaders()
   }

@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { sendApiError } from './api-errors.js'
+import { handleApiModel, handleApiModels } from './api-models-endpoint.js'
 import {
   handleClearConversations,
   handleGenTitle,
@@ -11,6 +13,7 @@ import {
 } from './backend-api-endpoints.js'
 import { sendChallenge } from './cloudflare.js'
 import type { BackendContext, Exchange } from './context.js'
+import { handleChatCompletions } from './completions-endpoint.js'
 import { handleConversation } from './conversation-endpoint.js'
 import { sendDetail, sendJson } from './http-io.js'
 import { parseRequestBody, readRequestBody } from './request-body.js'
@@ -25,6 +28,9 @@ interface Route {
   handler: Handler
 }
 
+/** The Chat Completions API's paths: no Cloudflare challenge, and OpenAI's `{error}` answers. */
+const API_PREFIX = /^\/v1(?:\/|$)/
+
 // Fixed paths come before the `{id}` patterns they would otherwise match.
 const ROUTES: Route[] = [
   { method: 'GET', path: /^\/api\/auth\/session$/, handler: handleSession },
@@ -36,12 +42,16 @@ const ROUTES: Route[] = [
   { method: 'GET', path: /^\/backend-api\/conversations$/, handler: handleListConversations },
   { method: 'PATCH', path: /^\/backend-api\/conversations$/, handler: handleClearConversations },
   { method: 'GET', path: /^\/backend-api\/conversation\/([^/]+)$/, handler: handleGetConversation },
-  { method: 'PATCH', path: /^\/backend-api\/conversation\/([^/]+)$/, handler: handlePatchConversation }
+  { method: 'PATCH', path: /^\/backend-api\/conversation\/([^/]+)$/, handler: handlePatchConversation },
+  { method: 'POST', path: /^\/v1\/chat\/completions$/, handler: handleChatCompletions },
+  { method: 'GET', path: /^\/v1\/models$/, handler: handleApiModels },
+  { method: 'GET', path: /^\/v1\/models\/([^/]+)$/, handler: handleApiModel }
 ]
 
 /**
  * The server's request listener: reads the body, records the request, routes it, and puts
- * Cloudflare in front of every known route. It never throws: a handler failure becomes a 500
+ * Cloudflare in front of every known route of the web backend (the official API, `/v1`, has none
+ * a client with a key ever meets). It never throws: a handler failure becomes a 500
  * (or a dropped connection once streaming has begun).
  */
 export function createRequestListener(
@@ -67,11 +77,17 @@ async function handle(ctx: BackendContext, log: RequestLog, req: IncomingMessage
   if (body.kind === 'too-large') res.setHeader('connection', 'close')
 
   const candidates = ROUTES.map((route) => ({ route, match: route.path.exec(url.pathname) })).filter((c) => c.match)
-  if (candidates.length === 0) return sendJson(res, 404, { detail: 'Not Found' })
   const found = candidates.find((c) => c.route.method === req.method)
-  if (!found) return sendJson(res, 405, { detail: 'Method Not Allowed' })
-  if (!ctx.clearance.admits(req)) return sendChallenge(res)
-  if (body.kind === 'too-large') return sendDetail(res, 413, 'The request body is too large.', 'request_too_large')
+  if (API_PREFIX.test(url.pathname)) {
+    // The API answers an unknown path and a known one with another method alike.
+    if (!found) return sendApiError(res, 404, `Invalid URL (${req.method} ${url.pathname})`)
+    if (body.kind === 'too-large') return sendApiError(res, 413, 'The request body is too large.', { code: 'request_too_large' })
+  } else {
+    if (candidates.length === 0) return sendJson(res, 404, { detail: 'Not Found' })
+    if (!found) return sendJson(res, 405, { detail: 'Method Not Allowed' })
+    if (!ctx.clearance.admits(req)) return sendChallenge(res)
+    if (body.kind === 'too-large') return sendDetail(res, 413, 'The request body is too large.', 'request_too_large')
+  }
   const params = found.match!.slice(1).map(safeDecode)
   await found.route.handler(ctx, { req, res, url, body, params })
 }

@@ -10,15 +10,33 @@ export type StreamShape = '2022' | '2023' | 'v1'
 
 /** What the reply function is told about the message it answers. */
 export interface ReplyContext {
-  /** The conversation the reply belongs to. */
+  /**
+   * The conversation the reply belongs to. For the Chat Completions API, which keeps no
+   * conversations, the completion's id (`chatcmpl-…`).
+   */
   conversationId: string
   /**
    * The active thread from the first message down to the message being answered, inclusive.
-   * For `action: 'continue'` the last entry is the assistant message being extended.
+   * For `action: 'continue'` the last entry is the assistant message being extended. For the Chat
+   * Completions API, the request's `user` and `assistant` messages in order (system, developer,
+   * tool and function messages left out: see {@link ReplyContext.chatCompletion}).
    */
   messages: { role: 'user' | 'assistant'; text: string }[]
-  /** The request's `action`. */
+  /** The request's `action`; always `'next'` for the Chat Completions API. */
   action: 'next' | 'variant' | 'continue'
+  /**
+   * Set only when the reply answers `POST /v1/chat/completions`, absent for the web backend: the
+   * requested model and the texts of the request's `system` and `developer` messages, in order.
+   *
+   * @example
+   * ```ts
+   * import type { ReplyFunction } from 'chatgpt-kit/testing'
+   *
+   * const reply: ReplyFunction = (prompt, ctx) =>
+   *   ctx.chatCompletion ? `${ctx.chatCompletion.model} says: ${prompt}` : `web says: ${prompt}`
+   * ```
+   */
+  chatCompletion?: { model: string; system: string[] }
 }
 
 /**
@@ -48,7 +66,9 @@ export interface TestBackendOptions {
    */
   shape?: StreamShape
   /**
-   * Produces the reply to a prompt. For `action: 'continue'` its result is appended to the
+   * Produces the reply to a prompt, on the web conversation endpoint and on the Chat Completions
+   * API alike (there the prompt is the request's last `user` message, and
+   * {@link ReplyContext.chatCompletion} is set). For `action: 'continue'` its result is appended to the
    * continued message; it is not called when that message still has text it never streamed
    * (cut by `maxReplyTokens`, or by a fault or a client that left), which is streamed instead.
    * A throw answers 500 `reply_function_error`.
@@ -146,6 +166,46 @@ export interface TestBackendOptions {
    * @defaultValue `65536` (64 KiB), room for a prompt of `maxPromptLength` characters
    */
   maxRecordedBodyBytes?: number
+  /**
+   * The model ids the Chat Completions API (`/v1`) offers: `GET /v1/models` lists them, and a
+   * completion naming any other model is refused with 404 `{error: {code: 'model_not_found'}}`.
+   * Separate from {@link TestBackendOptions.models}, as the web backend's slugs are not API model
+   * ids. Reasoning models among them (`o1`, `o3`, `o4-mini`, `gpt-5`, … but not `gpt-5-chat…`)
+   * refuse `max_tokens` (they take `max_completion_tokens`) and a `temperature` or `top_p` other
+   * than 1, with 400 `unsupported_parameter` / `unsupported_value`, as the API does.
+   * @defaultValue `['gpt-4o-mini', 'gpt-4o', 'gpt-4.1', 'gpt-5']`
+   */
+  apiModels?: readonly string[]
+  /**
+   * The context window of every API model, in tokens (as {@link TestBackendOptions.apiTokenCounter}
+   * counts them). A request whose messages count more is refused with 400
+   * `context_length_exceeded` ("This model's maximum context length is N tokens. However, your
+   * messages resulted in M tokens. …"), as is one whose messages plus `max_tokens` /
+   * `max_completion_tokens` exceed it ("… However, you requested T tokens (P in the messages, C in
+   * the completion). …"). A reply never runs past the window: it stops there with
+   * `finish_reason: 'length'`.
+   * @defaultValue `128000`
+   */
+  apiContextTokens?: number
+  /**
+   * The most tokens one API reply may have: a larger `max_tokens` / `max_completion_tokens` is
+   * refused with 400 ("max_tokens is too large: X. This model supports at most N completion
+   * tokens, whereas you provided X."), and a reply with no limit set stops here with
+   * `finish_reason: 'length'`.
+   * @defaultValue `16384` (gpt-4o's and gpt-4o-mini's)
+   */
+  apiMaxOutputTokens?: number
+  /**
+   * Counts tokens for the API: the context window check, `max_tokens` cuts and `usage`. A request's
+   * prompt tokens follow OpenAI's rule, 3 + Σ (4 + tokens of the content [+ 1 + tokens of the
+   * name]); `completion_tokens` is the count of the reply text sent, and `max_tokens` cuts the reply
+   * to the longest start that counts at most that many (which may end inside a word). The backend
+   * has no tokenizer of its own: pass the client's (e.g. gpt-tokenizer's `countTokens`) when a test
+   * needs the backend to agree with it exactly. Must return a whole number >= 0 and never count a
+   * text's start as more than the text.
+   * @defaultValue {@link approximateTokenCount}: one token per 4 characters, rounded up
+   */
+  apiTokenCounter?: (text: string) => number
 }
 
 /** The profile `/api/auth/session` returns for an account. */
@@ -257,7 +317,8 @@ export interface TestConversations {
 /**
  * A one-shot failure to inject. Faults wait in one FIFO queue; a request takes the first fault
  * whose `endpoint` it hits (`'conversation'` = `POST /backend-api/conversation`,
- * `'session'` = `GET /api/auth/session`).
+ * `'session'` = `GET /api/auth/session`, `'completions'` = `POST /v1/chat/completions`). A fault
+ * without `endpoint` is the web conversation endpoint's: it never fires on `/v1`.
  *
  * Answer faults (`status`, `cloudflare`, `html`, `json`) replace the answer right after the
  * clearance check. Stream faults (`stall`, `reset`, `cut`, `stream-error`, `detail-event`) are
@@ -270,12 +331,26 @@ export interface TestConversations {
  * On the session endpoint the stream faults mean: `stall` never answers, `reset` destroys the
  * socket, `cut` sends half a JSON body, `stream-error` answers the session with an `error`
  * field other than the expired session's `RefreshAccessTokenError`, `detail-event` answers `{detail}`.
+ *
+ * On the Chat Completions API (`endpoint: 'completions'`) answer faults come before the API key
+ * check; a `status` fault without `body` answers the API's error JSON for that status (429:
+ * `{error: {type: 'requests', code: 'rate_limit_exceeded', …}}`, 500 and 503: `type:
+ * 'server_error'`), and `json` answers 200 `{error: {type: 'server_error', …}}`. Stream faults
+ * are taken by a request that passed every check. In a stream (`stream: true`) `afterEvents` counts
+ * the content chunks after the first (role) chunk; `stream-error` sends `data: {"error": {message,
+ * type: 'server_error', param: null, code: null}}` (a string `error` is its message, an object is
+ * sent as the `error` as it is), which the official SDK throws as an `APIError`; `cut` with
+ * `finished` sends the chunk with `finish_reason` (not the usage chunk) and ends without
+ * `[DONE]`; `detail-event` sends `data: {"detail": …}`, a web-backend shape the API never sends.
+ * Without `stream`: `stall` never answers, `reset` destroys the socket, `cut` sends half
+ * the JSON body, `stream-error` answers 200 `{error}`, `detail-event` answers 200 `{detail}`.
  */
 export type Fault = {
-  endpoint?: 'session' | 'conversation'
+  endpoint?: 'session' | 'conversation' | 'completions'
   /**
    * Only a request by this account (its `user.id`, see {@link TestBackend.addAccount}) takes the
-   * fault; requests by other accounts pass it by. E.g. a 429 for one account of a pool.
+   * fault; requests by other accounts pass it by. E.g. a 429 for one account of a pool. Not for
+   * `endpoint: 'completions'`, whose requests carry an API key, not an account.
    * @defaultValue any account
    */
   userId?: string
@@ -368,6 +443,17 @@ export interface TestBackend {
   readonly apiBaseUrl: string
   /** `url + '/backend-api'`, for the client's `backendApiBaseUrl`. */
   readonly backendApiBaseUrl: string
+  /**
+   * `url + '/v1'`: the Chat Completions API's base URL, for the official SDK's `baseURL` (or any
+   * client of the API). Serves `POST /chat/completions`, `GET /models` and `GET /models/{id}`.
+   */
+  readonly v1BaseUrl: string
+  /**
+   * An API key the `/v1` endpoints accept (`Authorization: Bearer <key>`), random per backend and
+   * shaped like OpenAI's (`sk-test-…`). A missing key gets 401 `code: null`, another key 401
+   * `code: 'invalid_api_key'`. The web endpoints do not take it, nor `/v1` their tokens.
+   */
+  readonly apiKey: string
   /** A valid session token of the default account, random per backend. */
   readonly sessionToken: string
   /** The currently valid `cf_clearance` cookie value, random per backend. */
@@ -431,11 +517,15 @@ export interface TestBackend {
   expireAccessTokens(): void
   /** Makes the current clearance stale (it now gets the challenge) and returns the new valid one. */
   rotateClearance(): string
+  /** Creates another API key the `/v1` endpoints accept, and returns it. */
+  addApiKey(): string
+  /** Stops accepting an API key (also {@link TestBackend.apiKey}): it then gets 401 `invalid_api_key`. */
+  revokeApiKey(key: string): void
   /** Queues a one-shot fault; see {@link Fault}. */
   fault(f: Fault): void
   /**
-   * Clears queued faults, recorded requests, conversations and reply counts. Accounts, tokens and
-   * settings stay.
+   * Clears queued faults, recorded requests, conversations and reply counts. Accounts, tokens, API
+   * keys and settings stay.
    */
   reset(): void
   /** Stops listening and destroys open connections, stalled streams included. */
