@@ -66,6 +66,12 @@ export type ChatGPTCompletionsAPIOptions = {
   maxRetries?: number
   /** The default `timeoutMs` of each call. @defaultValue no timeout */
   timeoutMs?: number
+  /**
+   * A call fails with `timeout` when the API sends nothing for this long (before the answer, or
+   * mid-stream): a stalled connection ends even without `timeoutMs`.
+   * @defaultValue 120000 (2 minutes)
+   */
+  idleTimeoutMs?: number
 }
 
 /** The defaults of {@link ChatGPTCompletionsAPI}'s options. */
@@ -74,7 +80,8 @@ export const CHATGPT_COMPLETIONS_API_DEFAULTS = {
   model: 'gpt-4o-mini',
   maxModelTokens: 128_000,
   maxResponseTokens: 4_096,
-  maxRetries: 2
+  maxRetries: 2,
+  idleTimeoutMs: 120_000
 } as const
 
 /** The default system message, dated today (as the web app tells the model the date). */
@@ -109,6 +116,8 @@ export function resolveCompletionsOptions(opts: ChatGPTCompletionsAPIOptions) {
   const maxRetries = opts.maxRetries ?? CHATGPT_COMPLETIONS_API_DEFAULTS.maxRetries
   assertCount('maxRetries', maxRetries)
   assertDuration('timeoutMs', opts.timeoutMs)
+  const idleTimeoutMs = opts.idleTimeoutMs ?? CHATGPT_COMPLETIONS_API_DEFAULTS.idleTimeoutMs
+  assertDuration('idleTimeoutMs', idleTimeoutMs)
   if (opts.fetch !== undefined && typeof opts.fetch !== 'function') throw invalidArgument('fetch must be a function')
   if (opts.debug !== undefined && typeof opts.debug !== 'function') throw invalidArgument('debug must be a function that takes a line')
   const store = opts.store
@@ -129,6 +138,7 @@ export function resolveCompletionsOptions(opts: ChatGPTCompletionsAPIOptions) {
     proxy: opts.proxy,
     debug: opts.debug,
     maxRetries,
-    timeoutMs: opts.timeoutMs
+    timeoutMs: opts.timeoutMs,
+    idleTimeoutMs
   }
 }

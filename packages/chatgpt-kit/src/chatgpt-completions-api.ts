@@ -278,6 +278,7 @@ export class ChatGPTCompletionsAPI {
         stream: true,
         stream_options: { include_usage: true }
       }
+      call.watchIdle(this.#options.idleTimeoutMs)
       const stream = await backendCall(
         this.#transport,
         this.#auth,
