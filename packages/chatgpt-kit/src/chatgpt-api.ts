@@ -45,6 +45,7 @@ import type { ReplyState } from './internal/reply.js'
 import { replyPresenter } from './internal/reply-presenter.js'
 import { jsonAnswer } from './internal/response-handlers.js'
 import { Secrets } from './internal/secrets.js'
+import { settledError } from './internal/settle.js'
 import { sendRound } from './internal/send.js'
 import { SESSION_REQUEST_TIMEOUT_MS } from './internal/session-auth.js'
 import { Transport, webHeaders } from './internal/transport.js'
@@ -639,25 +640,11 @@ export class ChatGPTAPI {
     }
   }
 
-  /**
-   * What a failed call rejects with: once aborted, the caller's own reason untouched (or our
-   * timeout error, with the text that had arrived); our errors redacted, their `partialText` the
-   * text as the caller saw it (the stream reports the server's markdown); anything else — a
-   * caller's callback that threw — as it is.
-   */
+  /** What a failed call rejects with (see `settle.ts`). */
   #settle(error: unknown, call: CallSignal, shownText?: string): unknown {
-    if (call.aborted) {
-      const reason = call.reason
-      if (reason instanceof ChatGPTError && reason.code === 'timeout') {
-        if (shownText) reason.partialText = shownText
-        return this.#secrets.redactError(reason)
-      }
-      return reason
-    }
-    if (!(error instanceof ChatGPTError)) return error
-    if (error.partialText !== undefined && shownText !== undefined) error.partialText = shownText
-    return this.#secrets.redactError(error)
+    return settledError(error, call, this.#secrets, shownText)
   }
+
 
   /**
    * @returns `true` if the client has a valid acces token or `false` if refreshing

@@ -29,6 +29,7 @@ import { createProxyAwareFetch } from './internal/proxy-fetch.js'
 import { raceAbort } from './internal/race-abort.js'
 import { eventStream } from './internal/response-handlers.js'
 import { Secrets } from './internal/secrets.js'
+import { settledError } from './internal/settle.js'
 import { type TokenCounter, tokenCounterFor } from './internal/token-count.js'
 import { Transport } from './internal/transport.js'
 import { assertCount, assertDuration, assertMessage, assertRequiredUuid, assertUuid, invalidArgument, validModel } from './internal/validate.js'
@@ -313,7 +314,7 @@ export class ChatGPTCompletionsAPI {
       await this.#record(reply, question ?? { id: userMessageId, text: message, parentMessageId: opts.parentMessageId }, counter)
       return reply
     } catch (error) {
-      throw this.#settle(error, call, received)
+      throw settledError(error, call, this.#secrets, received)
     } finally {
       call.dispose()
     }
@@ -363,20 +364,5 @@ export class ChatGPTCompletionsAPI {
       if (error instanceof ChatGPTError) throw error
       throw new ChatGPTError('The conversation store failed; try again when it is back', { code: 'store_unavailable', originalError: error })
     }
-  }
-
-  /** What a failed call rejects with: the caller's abort reason, or our error redacted with the text that had arrived. */
-  #settle(error: unknown, call: CallSignal, received: string | undefined): unknown {
-    if (call.aborted) {
-      const reason = call.reason
-      if (reason instanceof ChatGPTError && reason.code === 'timeout') {
-        if (received) reason.partialText = received
-        return this.#secrets.redactError(reason)
-      }
-      return reason
-    }
-    if (!(error instanceof ChatGPTError)) return error
-    if (error.partialText === undefined && received) error.partialText = received
-    return this.#secrets.redactError(error)
   }
 }
