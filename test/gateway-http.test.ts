@@ -81,6 +81,35 @@ describe('bad requests', () => {
     expect(streamed.status).toBe(413)
   })
 
+  it('takes a body of exactly maxBodyBytes, and refuses an empty one with 400, however it is sent', async () => {
+    const body = chat('x')
+    const { request } = await gatewaySetup(1, { gateway: { maxBodyBytes: Buffer.byteLength(body) } })
+    expect((await request('/v1/chat/completions', { method: 'POST', body })).status).toBe(200)
+    const chunked = (text: string) =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          if (text) controller.enqueue(new TextEncoder().encode(text))
+          controller.close()
+        }
+      })
+    const streamed = await request('/v1/chat/completions', { method: 'POST', body: chunked(body), duplex: 'half' } as RequestInit)
+    expect(streamed.status).toBe(200)
+    for (const empty of ['', chunked('')]) {
+      const error = await errorOf(await request('/v1/chat/completions', { method: 'POST', body: empty, duplex: 'half' } as RequestInit))
+      expect(error).toMatchObject({ status: 400, type: 'invalid_request_error', message: expect.stringContaining('no body') })
+    }
+  })
+
+  it('refuses, when called in code, a Request whose body is longer than its content-length says', async () => {
+    const { gateway } = await gatewaySetup(1, { gateway: { maxBodyBytes: 1024 } })
+    const lying = new Request('http://gateway.test/v1/chat/completions', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${GATEWAY_KEY}`, 'content-type': 'application/json', 'content-length': '100' },
+      body: chat('x'.repeat(5000))
+    })
+    expect(await errorOf(await gateway.fetch(lying))).toMatchObject({ status: 413, code: 'request_too_large' })
+  })
+
   it('answers unknown routes with a 404 in the API error shape', async () => {
     const { request } = await gatewaySetup(1)
     expect(await errorOf(await request('/v1/completions', { method: 'POST', body: '{}' }))).toMatchObject({ status: 404, code: 'unknown_route' })
