@@ -6,6 +6,7 @@
 import { readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
+import OpenAI from 'openai'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 
 import { ChatGPTAPI, markdownToText } from '../packages/chatgpt-kit/src/index.js'
@@ -553,6 +554,10 @@ describe('test-backend', () => {
     }
     const result = await runCli(['offline'], { env, cwd: box.cwd })
     expect(result).toMatchObject({ code: 0, stdout: defaultReply('offline') + '\n' })
+    // The OpenAI SDK's own variables point it at the backend's Chat Completions API.
+    const openai = new OpenAI({ apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL, maxRetries: 0 })
+    const completion = await openai.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'offline' }] })
+    expect(completion.choices[0]!.message.content).toBe(defaultReply('offline'))
     server.kill('SIGINT')
     // Ctrl-C is how it stops, and like any interrupted command it exits 130.
     expect((await server.done).code).toBe(130)

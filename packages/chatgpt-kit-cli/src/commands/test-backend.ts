@@ -1,6 +1,6 @@
 /**
  * `chatgpt test-backend`: runs the bundled local ChatGPT backend until Ctrl-C, and prints the
- * settings that point the command (or any client) at it. Its tokens are throwaway, made up for
+ * settings that point the command (or any client, an OpenAI SDK too) at it. Its tokens are throwaway, made up for
  * this run, so printing them is the point.
  *
  * Ctrl-C stops it and exits 130, as it does every command, however it was started; SIGTERM
@@ -35,6 +35,9 @@ export async function testBackend(
         `export CHATGPT_BASE_URL=${backend.url}`,
         `export SESSION_TOKEN=${backend.sessionToken}`,
         `export CLEARANCE_TOKEN=${backend.clearanceToken}`,
+        // The official SDKs read these two: any OpenAI client in that shell talks to this backend.
+        `export OPENAI_BASE_URL=${backend.v1BaseUrl}`,
+        `export OPENAI_API_KEY=${backend.apiKey}`,
         `export USER_AGENT=${quote(backend.userAgent)}`,
         ''
       ].join('\n')
