@@ -36,6 +36,7 @@ describe('bad requests', () => {
       ],
       [JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'tool', content: 'x', tool_call_id: 't' }] }), 400, 'messages[0].role'],
       [JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }, { role: 'assistant', content: 'y' }] }), 400, 'messages[1].role'],
+      [JSON.stringify({ model: 'm'.repeat(10_000), messages: [{ role: 'user', content: 'x' }] }), 400, 'model'],
       ['[]', 400, 'body'],
       ['null', 400, 'body']
     ]

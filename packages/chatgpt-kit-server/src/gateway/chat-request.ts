@@ -32,7 +32,8 @@ const message = z.looseObject({
 })
 
 const chatBody = z.looseObject({
-  model: z.string().min(1, 'model must name a model; see GET /v1/models'),
+  // Bounded: the slug goes into error messages, log lines and metric labels.
+  model: z.string().min(1, 'model must name a model; see GET /v1/models').max(128, 'model must be a model slug of at most 128 characters'),
   messages: z.array(message).min(1, 'messages must hold at least one message'),
   stream: z.boolean().nullish(),
   stream_options: z.looseObject({ include_usage: z.boolean().nullish() }).nullish(),
