@@ -295,6 +295,26 @@ describe('health, readiness and metrics', () => {
   })
 })
 
+describe('a handler that throws', () => {
+  it('answers an API-shaped 500 without the error, and logs one line for it', async () => {
+    const lines: [Record<string, unknown>, string | undefined][] = []
+    const record = (fields: Record<string, unknown>, message?: string) => lines.push([fields, message])
+    const { server, pool } = await gatewaySetup(1, { gateway: { logger: { info: record, warn: record, error: record } } })
+    pool.status = () => {
+      throw new Error('an internal detail the client must not see')
+    }
+    const response = await fetch(`${server.url}/readyz`)
+    expect(response.status).toBe(500)
+    const text = await response.text()
+    expect(JSON.parse(text)).toEqual({ error: { message: 'The gateway failed to answer', type: 'server_error', param: null, code: 'internal_error' } })
+    expect(lines.map(([fields, message]) => [message, fields.status ?? fields.err])).toEqual([
+      ['request failed unexpectedly', 'an internal detail the client must not see'],
+      ['request', 500]
+    ])
+    expect(lines[1]![0].error).toBe('internal')
+  })
+})
+
 describe('shutdown', () => {
   it('lets a reply in flight finish, refuses new requests meanwhile, and resolves once it is done', async () => {
     const { request, gateway, backend } = await gatewaySetup(1, { backend: { eventDelayMs: 20, tokensPerEvent: 1 } })

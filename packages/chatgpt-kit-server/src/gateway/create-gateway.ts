@@ -92,13 +92,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
     if (draining && route !== 'healthz' && route !== 'readyz' && route !== 'metrics') {
       c.res = errorResponse(apiError(503, 'The gateway is shutting down; try again', { code: 'shutting_down', retryAfterSeconds: 1 }))
     } else {
-      try {
-        await next()
-      } catch (error) {
-        trace.fields.error = 'internal'
-        logger?.error({ err: error instanceof Error ? error.message : String(error) }, 'request failed unexpectedly')
-        c.res = errorResponse(apiError(500, 'The gateway failed to answer', { code: 'internal_error' }))
-      }
+      // A handler's throw reaches `onError` below, which answers; this goes on to trace it.
+      await next()
     }
     trace.status = c.res.status
     if (!trace.deferred) trace.finish()
@@ -148,6 +143,13 @@ export function createGateway(opts: GatewayOptions): Gateway {
       return errorResponse(apiError(401, 'Incorrect or missing metrics key', { code: 'invalid_api_key' }))
     }
     return c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType })
+  })
+
+  // Whatever a handler throws: an API-shaped 500 and one log line, never a stack in the answer.
+  app.onError((error, c) => {
+    c.get('trace').fields.error = 'internal'
+    logger?.error({ err: (error instanceof Error ? error.message : String(error)).slice(0, 300) }, 'request failed unexpectedly')
+    return errorResponse(apiError(500, 'The gateway failed to answer', { code: 'internal_error' }))
   })
 
   app.notFound(() => errorResponse(apiError(404, 'No such route; this gateway serves /v1/chat/completions and /v1/models', { code: 'unknown_route' })))
