@@ -18,10 +18,10 @@ import { yieldToEventLoop } from './yield-to-event-loop.js'
 export const MAX_POW_ATTEMPTS = 500_000
 
 /**
- * Attempts per slice between two yields. One FNV attempt cost ~3.5 µs (SHA3 ~5.7 µs) on the
- * 2-core EPYC VM `bench/pow.mjs` was run on, so a slice holds the event loop ~4–6 ms: short
- * enough for other calls, long enough that the yields cost nothing measurable. The difficulties
- * seen need ~40 attempts on average, so most solves never yield at all.
+ * Attempts per slice between two yields. One attempt cost ~3.8 µs with FNV and ~5.8 µs with
+ * SHA3 on the 2-core EPYC VM `bench/pow.mjs` first ran on, so a slice holds the event loop
+ * ~4–6 ms: short enough for other calls, long enough that 500 yields cost nothing measurable.
+ * The difficulties seen need ~40 attempts on average (p99 < 200), so most solves never yield.
  */
 export const POW_ATTEMPTS_PER_SLICE = 1_000
 
