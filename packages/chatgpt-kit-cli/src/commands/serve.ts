@@ -43,7 +43,13 @@ export async function serve(ctx: Context, options: ServeOptions, globals: Global
   const host = options.host ?? '127.0.0.1'
   const port = Number(options.port ?? 8787)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port takes a port number (0-65535; 0 picks a free one)')
-  const apiKeys = [...(options.apiKey ?? []), ...splitList(ctx.env.GATEWAY_API_KEYS)]
+  const envKeys = splitList(ctx.env.GATEWAY_API_KEYS)
+  // Set, yet naming no key ("," from "$KEY1,$KEY2" with both unset): serving without a key is
+  // surely not what was meant.
+  if (envKeys.length === 0 && (ctx.env.GATEWAY_API_KEYS ?? '') !== '') {
+    throw new UsageError('GATEWAY_API_KEYS is set but names no key: give comma-separated keys, or unset it')
+  }
+  const apiKeys = [...(options.apiKey ?? []), ...envKeys]
   for (const key of apiKeys) if (!/^\S{8,}$/.test(key)) throw new UsageError('an API key must be at least 8 characters, without spaces')
   if (apiKeys.length === 0 && !isLoopback(host)) {
     throw new UsageError(`refusing to serve on ${host} without an API key: anyone who can reach it could use your accounts; add --api-key (or GATEWAY_API_KEYS), or keep --host 127.0.0.1`)
