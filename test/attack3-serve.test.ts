@@ -13,6 +13,9 @@ import OpenAI from 'openai'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 
 import { createTestBackend, type TestBackend } from '../packages/chatgpt-kit/src/testing/index.js'
+import { noStyle } from '../packages/chatgpt-kit-cli/src/ansi.js'
+import { serve } from '../packages/chatgpt-kit-cli/src/commands/serve.js'
+import type { Context } from '../packages/chatgpt-kit-cli/src/context.js'
 import { until } from './helpers/backend.js'
 import { assertBuilt, runCli, sandbox, spawnCli, type Sandbox } from './helpers/cli.js'
 import { conversationPosts } from './helpers/pool.js'
@@ -129,6 +132,20 @@ describe('API keys', () => {
     }
   })
 
+  it('refuses a short or spaced metrics key as a usage error naming the flag (exit 2), and never prints it', async () => {
+    const { box, accountsFile, env } = await setup(1)
+    const runs = [
+      { args: ['--metrics-key', 'short7c'], env, key: 'short7c' },
+      { args: [], env: { ...env, GATEWAY_METRICS_KEY: 'has a space in it' }, key: 'has a space in it' }
+    ]
+    for (const run of runs) {
+      const result = await runCli(serveArgs(accountsFile, ...run.args), { env: run.env, cwd: box.cwd })
+      expect(result.code).toBe(2)
+      expect(result.stderr).toMatch(/--metrics-key/)
+      expect(result.stderr).not.toContain(run.key)
+    }
+  })
+
   it('reads GATEWAY_API_KEYS with spaces and empty entries as the keys it names', { timeout: 60_000 }, async () => {
     const { box, accountsFile, env } = await setup(1)
     const { child, url } = await startServe(['--port', '0', '--store', 'memory', '--accounts', accountsFile], { ...env, GATEWAY_API_KEYS: ` ,${KEY} ,, sk-second-key-2 ,` }, box.cwd)
@@ -169,6 +186,52 @@ describe('the port and the signals', () => {
     expect(result.code).toBe(1)
     expect(result.stdout).toBe('')
     expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`port ${port} is in use`))])
+  })
+
+  it('takes SIGTERM as a graceful stop from the moment it prints the listening line', { timeout: 60_000 }, async () => {
+    // A supervisor may send SIGTERM the instant it reads the line: were the handler installed
+    // only after it, that SIGTERM would kill the process outright (found killing the command
+    // started by the test below about once in three runs on a loaded machine).
+    const { box, accountsFile, env } = await setup(1)
+    const stop = new AbortController()
+    const before = process.listenerCount('SIGTERM')
+    let listenersAtLine = -1
+    const sink = { write: () => true } as unknown as NodeJS.WriteStream
+    const stdout = {
+      write: (text: string) => {
+        if (text.startsWith('listening ')) {
+          listenersAtLine = process.listenerCount('SIGTERM')
+          stop.abort()
+        }
+        return true
+      }
+    } as unknown as NodeJS.WriteStream
+    const ctx: Context = {
+      env,
+      cwd: box.cwd,
+      stdin: process.stdin,
+      stdout,
+      stderr: sink,
+      color: { stdout: false, stderr: false },
+      out: noStyle,
+      err: noStyle,
+      warn: () => {},
+      interrupt: { signal: stop.signal, onInterrupt: () => () => {} }
+    }
+    await serve(ctx, { port: '0', accounts: accountsFile, store: 'memory' }, {}).catch((error: unknown) => error)
+    expect(listenersAtLine).toBe(before + 1)
+    expect(process.listenerCount('SIGTERM')).toBe(before)
+  })
+
+  it('a SIGTERM sent the instant the listening line is read stops it gracefully (exit 0)', { timeout: 60_000 }, async () => {
+    const { box, accountsFile, env } = await setup(1)
+    const results = []
+    for (let i = 0; i < 5; i++) {
+      const child = spawnCli(['serve', '--port', '0', '--store', 'memory', '--accounts', accountsFile], { env, cwd: box.cwd })
+      child.stdout.once('data', () => child.kill('SIGTERM'))
+      results.push(await child.done)
+    }
+    expect(results.map((result) => [result.code, result.signal])).toEqual(Array.from({ length: 5 }, () => [0, null]))
   })
 
   it('a second SIGTERM while the first waits for a stalled reply ends the process at once', { timeout: 60_000 }, async () => {

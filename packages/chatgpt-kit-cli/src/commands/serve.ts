@@ -51,6 +51,9 @@ export async function serve(ctx: Context, options: ServeOptions, globals: Global
   }
   const apiKeys = [...(options.apiKey ?? []), ...envKeys]
   for (const key of apiKeys) if (!/^\S{8,}$/.test(key)) throw new UsageError('an API key must be at least 8 characters, without spaces')
+  const metricsKey = options.metricsKey ?? (ctx.env.GATEWAY_METRICS_KEY || undefined)
+  // Checked here with the API keys: a usage error (exit 2) naming the flag, before anything opens.
+  if (metricsKey !== undefined && !/^\S{8,}$/.test(metricsKey)) throw new UsageError('--metrics-key (or GATEWAY_METRICS_KEY) must be at least 8 characters, without spaces')
   if (apiKeys.length === 0 && !isLoopback(host)) {
     throw new UsageError(`refusing to serve on ${host} without an API key: anyone who can reach it could use your accounts; add --api-key (or GATEWAY_API_KEYS), or keep --host 127.0.0.1`)
   }
@@ -84,7 +87,7 @@ export async function serve(ctx: Context, options: ServeOptions, globals: Global
       pool,
       store: shared.store,
       apiKeys,
-      metricsKey: options.metricsKey ?? (ctx.env.GATEWAY_METRICS_KEY || undefined),
+      metricsKey,
       queueTimeoutMs,
       limits,
       readinessChecks: shared.ping ? [shared.ping] : [],
@@ -93,9 +96,12 @@ export async function serve(ctx: Context, options: ServeOptions, globals: Global
     const listening = await server.serveGateway(gateway, { host, port }).catch((error: unknown) => {
       throw listenError(error, port, host, 'or 0 for a free one')
     })
+    // SIGTERM is taken before the line says so: a supervisor may send it the instant it reads the
+    // line, and without a handler by then the signal would kill the process outright.
+    const stopped = untilStopped(ctx.interrupt.signal)
     ctx.stdout.write(`listening ${listening.url}\n`)
     logger.info({ url: listening.url, accounts: accounts.length, store: store.kind, redis: redisUrl !== undefined, keys: apiKeys.length }, 'listening')
-    await untilStopped(ctx.interrupt.signal)
+    await stopped
     logger.info({ inFlight: gateway.inFlight }, 'shutting down')
     await listening.close({ graceMs: SHUTDOWN_GRACE_MS })
   } finally {
