@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest'
 
-import { MemoryStore, type StoredMessage } from '../packages/chatgpt-kit/src/index.js'
+import { type ChatGPTAccountPool, MemoryStore, type Model, type StoredMessage } from '../packages/chatgpt-kit/src/index.js'
+import { ModelCatalog, RETRY_FAILED_LIST_MS } from '../packages/chatgpt-kit-server/src/gateway/model-catalog.js'
 import { transcriptKey } from '../packages/chatgpt-kit-server/src/gateway/transcript.js'
 import { GATEWAY_KEY, gatewaySetup } from './helpers/gateway.js'
 import { conversationPosts } from './helpers/pool.js'
@@ -120,5 +121,67 @@ describe('bodies that cost the server', () => {
     // 3 per message, its role and content (1 token each here), and 3 for the reply's priming.
     expect(body.usage.prompt_tokens).toBeGreaterThan(5 * count)
     expect(conversationPosts(backend)).toBe(2)
+  })
+})
+
+describe('a models list that cannot be fetched', () => {
+  it('is not asked again for every request: one failed fetch serves a burst, with or without an older list', async () => {
+    const { request, pool } = await gatewaySetup(2, { gateway: { modelsMaxAgeMs: 1 } })
+    const realGetModels = pool.getModels.bind(pool)
+    let calls = 0
+    let down = false
+    pool.getModels = async (...args: Parameters<typeof realGetModels>) => {
+      calls++
+      if (down) throw new Error('the models endpoint is down')
+      return realGetModels(...args)
+    }
+    // Without any list yet: each request asked every account again before it was sent.
+    down = true
+    for (let i = 0; i < 20; i++) expect((await request('/v1/chat/completions', { method: 'POST', body: chat(`x ${i}`) })).status).toBe(200)
+    expect(calls).toBeLessThanOrEqual(2)
+    // With a list that has aged (modelsMaxAgeMs: 1) and a refresh that fails: the same.
+    const { request: request2, pool: pool2 } = await gatewaySetup(2, { gateway: { modelsMaxAgeMs: 1 } })
+    const realGetModels2 = pool2.getModels.bind(pool2)
+    let calls2 = 0
+    let down2 = false
+    pool2.getModels = async (...args: Parameters<typeof realGetModels2>) => {
+      calls2++
+      if (down2) throw new Error('the models endpoint is down')
+      return realGetModels2(...args)
+    }
+    expect((await request2('/v1/chat/completions', { method: 'POST', body: chat('first') })).status).toBe(200)
+    down2 = true
+    calls2 = 0
+    for (let i = 0; i < 20; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 2))
+      expect((await request2('/v1/chat/completions', { method: 'POST', body: chat(`y ${i}`) })).status).toBe(200)
+    }
+    expect(calls2).toBeLessThanOrEqual(2)
+    // An unknown model is still refused from the older list.
+    expect((await request2('/v1/chat/completions', { method: 'POST', body: JSON.stringify({ model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] }) })).status).toBe(404)
+  })
+
+  it('asks again once the wait after a failure is over, and then serves the new list', async () => {
+    let clock = 0
+    let calls = 0
+    let answer: Model[] | Error = new Error('down')
+    const pool = {
+      getModels: async () => {
+        calls++
+        if (answer instanceof Error) throw answer
+        return answer
+      }
+    } as unknown as ChatGPTAccountPool
+    const catalog = new ModelCatalog(pool, 300_000, () => clock)
+    expect(await catalog.has('gpt-4o')).toBeUndefined()
+    expect(await catalog.has('gpt-4o')).toBeUndefined()
+    expect(calls).toBe(1)
+    answer = [{ slug: 'gpt-4o' } as Model]
+    clock += RETRY_FAILED_LIST_MS - 1
+    expect(await catalog.has('gpt-4o')).toBeUndefined()
+    expect(calls).toBe(1)
+    clock += 1
+    expect(await catalog.has('gpt-4o')).toBe(true)
+    expect(calls).toBe(2)
   })
 })
