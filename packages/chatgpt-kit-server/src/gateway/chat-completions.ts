@@ -51,8 +51,7 @@ export class ChatCompletions {
     const parsed = parseChatRequest(read.body)
     if (!parsed.ok) return errorResponse(parsed.error)
     const chat = parsed.request
-    // Cut: the client chose it, and a log line stays a line (the pool takes no longer slug).
-    trace.fields.model = chat.model.slice(0, MAX_LOGGED_MODEL_CHARS)
+    trace.fields.model = chat.model
     trace.fields.stream = chat.stream
     const listed = await this.deps.catalog.has(chat.model)
     if (listed === false) {
@@ -286,9 +285,6 @@ export class ChatCompletions {
     return { prompt_tokens: prompt, completion_tokens: completionTokens, total_tokens: prompt + completionTokens }
   }
 }
-
-/** How much of a client's `model` a log line keeps (the pool refuses longer slugs anyway). */
-const MAX_LOGGED_MODEL_CHARS = 200
 
 /** The metric label of a model the accounts do not list (see `labelModel`). */
 const UNLISTED_MODEL_LABEL = 'unlisted'
