@@ -180,6 +180,11 @@ export type Message = {
   recipient: string
   /** 2023+: `'in_progress'`, then `'finished_successfully'` */
   status?: string
+  /**
+   * 2025+ reasoning models: `null` or `'final'` for the answer; other channels (`'analysis'`,
+   * `'commentary'`) are not shown.
+   */
+  channel?: string | null
   metadata: MessageMetadata
   [key: string]: unknown
 }
@@ -296,6 +301,24 @@ export type ChatGPTReply = {
   model?: string
   /** Why the reply ended: `'stop'`, `'max_tokens'`, … when the server said. */
   finishReason?: string
+  /**
+   * The conversation's title, when the server generated one while replying (2026 streams send
+   * `title_generation` on a conversation's first turn); absent otherwise. Fetch or generate one
+   * with the conversation endpoints when you need it for sure.
+   */
+  title?: string
+  /**
+   * The reasoning summaries of a reasoning model (its "thoughts"), as plain paragraphs, when the
+   * server streamed any: kept apart from {@link ChatGPTReply.text}, which holds only the answer.
+   * Absent for models that do not reason, and for servers that do not stream their thoughts.
+   */
+  reasoning?: string
+  /**
+   * `true` when a moderation result in the stream flagged or blocked the exchange (the prompt or
+   * the reply), `false` when the stream carried moderation results that did neither; absent when
+   * it carried none (most 2024–26 streams).
+   */
+  moderated?: boolean
 }
 
 /** Timeout and abort of one call to the backend. */
