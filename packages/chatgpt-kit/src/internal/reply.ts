@@ -123,6 +123,16 @@ export class ReplyReader {
     return this.deltas?.work ?? 0
   }
 
+  /**
+   * Characters of reply text the shown texts have read (see `ShownText.charactersRead`): linear in
+   * the text for a stream that appends, whatever its citation markers.
+   */
+  get shownTextWork(): number {
+    let read = 0
+    for (const shown of this.shown.values()) read += shown.charactersRead
+    return read
+  }
+
   /** Interprets one event. */
   push({ event, data }: SSEEvent): ReplyStep {
     this.pushes++

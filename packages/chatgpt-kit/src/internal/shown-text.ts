@@ -29,6 +29,15 @@ export class ShownText {
    */
   #plainFrom = 0
   #plainShown = 0
+  #read = 0
+
+  /**
+   * Diagnostic: characters of raw text read so far (whole texts set, pieces appended), so that
+   * tests check the cost of a stream by counting, not timing.
+   */
+  get charactersRead(): number {
+    return this.#read
+  }
 
   /**
    * Sets the shown text from a whole raw text. O(its length), unless it is the raw text read last.
@@ -39,6 +48,7 @@ export class ShownText {
     if (raw === this.#raw) return false
     this.#raw = raw
     this.#filter = new CitationFilter()
+    this.#read += raw.length
     const text = this.#filter.push(raw)
     if (this.#filter.lastPushPlain) {
       this.#plainFrom = this.#plainShown = 0
@@ -67,6 +77,7 @@ export class ShownText {
     for (const edit of edits) {
       if (typeof edit === 'string') {
         const out = this.#filter.push(edit)
+        this.#read += edit.length
         text += out
         appended += out
         rawLength += edit.length
