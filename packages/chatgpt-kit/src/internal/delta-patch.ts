@@ -263,8 +263,11 @@ export class DeltaDocument {
 
     const current = keys.length === 0 ? this.#root : node
     const next = this.#valueAfter(op, current, value)
-    if (next === IGNORED || next === current) return
+    if (next === IGNORED) return
+    // Before the check below: a merge into an owned container changes it in place, so `next` is
+    // `current` although the contents changed.
     if (this.#watch) this.#noteWatched(keys, op, current, value)
+    if (next === current) return
     if (keys.length === 0) {
       this.#root = next === REMOVED ? undefined : next
       return
