@@ -156,7 +156,11 @@ export type MessageFeedbackRating = 'thumbsUp' | 'thumbsDown'
  *
  * With the 2022 and 2023 shapes this is the parsed event as the server sent it (it may have no
  * `message`, e.g. a moderation event). With the 2024 delta encoding it is the message document
- * the deltas have built so far, so callers see the same shape whatever the server speaks.
+ * the deltas have built so far, so callers see the same shape whatever the server speaks. 2026
+ * streams build one document per message (system, user, thoughts, tool calls and results, the
+ * answer): each event is the document it changed, and their typed events (`{type:
+ * 'title_generation', …}` and the like) come as sent. The answer is the document whose message is
+ * an assistant's text to `all`; its text there is the server's, citation markers included.
  */
 export type ConversationResponseEvent = {
   message?: Message
@@ -242,6 +246,8 @@ export type SendMessageOptions = {
    *   shares the parts that did not change with the other events' objects (that is what keeps an
    *   event's cost independent of the reply's length), so treat it as read-only: changing it could
    *   change what later events show.
+   * - 2026 streams: the same, per message document (see {@link ConversationResponseEvent}), and
+   *   typed events as sent.
    *
    * @example
    * ```ts
