@@ -104,13 +104,30 @@ describe('ShownText', () => {
     }
   })
 
-  it('reads the raw text whole when the edits do not add up to it', () => {
+  it('reads the raw text again when the edits do not add up to it', () => {
     const shown = new ShownText()
     shown.set('Hello')
-    // Edits that claim less than what happened (an op was refused, or a write elsewhere changed it).
-    expect(shown.edit([' there'], `Hello${cite(1)} world`)).toBe(true)
-    expect(shown.text).toBe('Hello world')
+    // Edits that do not say what happened (an op was refused, or a write elsewhere changed it).
+    expect(shown.edit([' there'], `Help${cite(1)} world`)).toBe(true)
+    expect(shown.text).toBe('Help world')
     expect(shown.appended).toBeUndefined()
+    // When the text only grew, whatever the edits said, it is read from where it grew.
+    const read = shown.charactersRead
+    expect(shown.edit([], `Help${cite(1)} world, again`)).toBe(true)
+    expect(shown.text).toBe('Help world, again')
+    expect(shown.appended).toBe(', again')
+    expect(shown.charactersRead - read).toBe(', again'.length)
+  })
+
+  it('reads a whole text that extends the last one (the cumulative shapes) from where it grew', () => {
+    const shown = new ShownText()
+    shown.set(`One${cite(1)}`)
+    const read = shown.charactersRead
+    expect(shown.set(`One${cite(1)} two`)).toBe(true)
+    expect(shown.text).toBe('One two')
+    expect(shown.appended).toBe(' two')
+    expect(shown.charactersRead - read).toBe(4)
+    expect(shown.set(`One${cite(1)} two`)).toBe(false)
   })
 
   it('reports an append as what it added to the shown text', () => {

@@ -231,7 +231,8 @@ export class ReplyReader {
         partialText: state.text
       })
     }
-    if (message.id !== state.messageId) {
+    const newMessage = message.id !== state.messageId
+    if (newMessage) {
       // A new assistant message (e.g. after a tool call) replaces the previous one as the reply.
       state.messageId = message.id
       state.finished = false
@@ -249,7 +250,8 @@ export class ReplyReader {
       const changed = watched && !watched.clobbered ? shown.edit(watched.edits, part) : shown.set(part)
       if (doc === this.replySource) {
         textChanged = changed
-        state.appended = shown.appended
+        // A new message's text is a new text, even where it extends the last one.
+        state.appended = newMessage ? undefined : shown.appended
       } else {
         // Another document's message is the reply now: its text replaces the one shown so far.
         this.replySource = doc

@@ -40,12 +40,19 @@ export class ShownText {
   }
 
   /**
-   * Sets the shown text from a whole raw text. O(its length), unless it is the raw text read last.
+   * Sets the shown text from a whole raw text: reads it whole, unless it is the raw text read last
+   * or extends it (then only what it adds, and {@link ShownText.appended} says what that showed).
    * @returns whether the shown text changed
    */
   set(raw: string): boolean {
     this.appended = undefined
-    if (raw === this.#raw) return false
+    const before = this.#raw
+    if (raw === before) return false
+    // The cumulative shapes resend the whole text, grown: the filter, which has read `before`,
+    // reads only what was added (a native prefix compare, rather than the filter's loop, reads the rest).
+    if (before !== undefined && raw.length > before.length && raw.startsWith(before)) {
+      return this.edit([raw.slice(before.length)], raw)
+    }
     this.#raw = raw
     this.#filter = new CitationFilter()
     this.#read += raw.length
