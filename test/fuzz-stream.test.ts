@@ -659,7 +659,7 @@ function randomDeltaOp(r: Rng): string {
   const patch = () =>
     `[${Array.from({ length: r.range(0, 4) }, () => (r.chance(0.8) ? randomDeltaOp(r) : randomJson(r, 2))).join(',')}]`
   fields.push(`"v":${r.chance(0.2) ? patch() : randomJson(r, 3)}`)
-  if (r.chance(0.2)) fields.push('"c":0')
+  if (r.chance(0.2)) fields.push(`"c":${r.pick(['0', '1', '2', '7', '-1', '1e9', '"1"', '2.5', 'null'])}`)
   return `{${fields.join(',')}}`
 }
 
