@@ -56,8 +56,11 @@ export type ReplyState = {
 /** Where the v1 encoding keeps the reply's text. */
 const TEXT_PATH = '/message/content/parts/0'
 
-/** Where a message's text comes from: an event of its own, or a v1 document and its edits. */
-type TextSource = { doc: DeltaDocument } | undefined
+/**
+ * Where a message comes from: the v1 document an event changed (whose edits say how its text
+ * changed), or `undefined` for an event of the cumulative shapes, which carries its message whole.
+ */
+type Source = DeltaDocument | undefined
 
 /** What one event meant. */
 export type ReplyStep =
@@ -188,12 +191,12 @@ export class ReplyReader {
     const { doc } = applied
     const document = doc.live
     if (typeof document !== 'object' || document === null) return { kind: 'none' }
-    const step = this.pushDocument(document as ConversationResponseEvent, { doc })
+    const step = this.pushDocument(document as ConversationResponseEvent, doc)
     if (step.kind !== 'event') return step
     return new DeltaEventStep(doc, step.textChanged, () => this.pushes, this.pushes)
   }
 
-  private pushDocument(response: ConversationResponseEvent, source: TextSource): ReplyStep {
+  private pushDocument(response: ConversationResponseEvent, doc: Source): ReplyStep {
     this.state.appended = undefined
     const failure = this.errorIn(response)
     if (failure) return { kind: 'error', error: failure }
@@ -208,11 +211,11 @@ export class ReplyReader {
       return { kind: 'event', response, textChanged }
     }
     if (visibleRole(message) === 'assistant') {
-      const read = this.readReply(message, source)
+      const read = this.readReply(message, doc)
       if (read instanceof ChatGPTError) return { kind: 'error', error: read }
       textChanged = read
     } else if (isThoughts(message)) {
-      const doc = source?.doc
+      // A document is read as it is when the stream ends; an event's message is the latest as sent.
       this.reasoning.note(message.id, doc ? () => (doc.live as ConversationResponseEvent | undefined)?.message : () => message)
     }
     return { kind: 'event', response, textChanged }
@@ -222,7 +225,7 @@ export class ReplyReader {
    * Takes a visible assistant message as the reply.
    * @returns whether the reply text changed, or the error for a text too long
    */
-  private readReply(message: Message, source: TextSource): boolean | ChatGPTError {
+  private readReply(message: Message, doc: Source): boolean | ChatGPTError {
     const state = this.state
     const part = message.content?.parts?.[0]
     if (typeof part === 'string' && part.length > MAX_REPLY_CHARS) {
@@ -240,7 +243,6 @@ export class ReplyReader {
     }
     let textChanged = false
     if (typeof part === 'string') {
-      const doc = source?.doc
       let shown = this.shown.get(doc)
       if (!shown) {
         shown = new ShownText()
