@@ -179,6 +179,33 @@ describe('(c) every secret ever held stays redacted', () => {
     expect(leaksIn(error, { ...named(secrets), rotated })).toEqual([])
   })
 
+  it('a rotated session chunked into .0 and .1 cookies is joined, sent back whole, and redacted, chunks included', async () => {
+    const secrets = freshSecrets()
+    const rotated = secretToken('chunked-session') + secretToken('second-half')
+    const [first, second] = [rotated.slice(0, 40), rotated.slice(40)]
+    const cookies: string[] = []
+    const server = await startRawServer((req, res) => {
+      const path = new URL(req.url!, 'http://x').pathname
+      if (path === SESSION_PATH) {
+        cookies.push(String(req.headers.cookie))
+        return sendSession(res, secrets.access, {
+          'set-cookie': [`__Secure-next-auth.session-token.1=${second}; Path=/`, `__Secure-next-auth.session-token.0=${first}; Path=/`]
+        })
+      }
+      res.writeHead(400, { 'content-type': 'application/json' })
+      res.end(JSON.stringify({ detail: `first ${first} second ${second}` }))
+    })
+    // A 1 ms cache: the next call signs in again, with the rotated session.
+    const api = client(server, secrets, { accessToken: undefined, accessTokenTTL: 1 })
+    await api.ensureAuth()
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    await api.refreshAccessToken()
+    expect(cookies).toHaveLength(2)
+    expect(cookies[1]).toContain(`__Secure-next-auth.session-token=${rotated}`)
+    const error = await rejectionWithin(api.sendMessage('Hi'))
+    expect(leaksIn(error, { first, second })).toEqual([])
+  })
+
   it('(extra) after an access token is refreshed (401 → re-auth), an error echoing the OLD access token is redacted', async () => {
     const secrets = freshSecrets()
     const newAccess = secretToken('acc2')

@@ -20,6 +20,18 @@ const FIELDS = ['id', 'sessionToken', 'clearanceToken', 'accessToken', 'userAgen
 /** At most this many bytes are read: an accounts file is a list of tokens, not a database. */
 const MAX_FILE_BYTES = 4 * 1024 * 1024
 
+/** The pool's rule for an account id; checked here first, so that no message ever shows another. */
+const ACCOUNT_ID = /^[\x21-\x7e]{1,128}$/
+
+/**
+ * Text from the file as an error shows it: quoted, cut, with control characters escaped, so that
+ * a file cannot write escape sequences to the operator's terminal.
+ */
+function quoted(text: string, max: number): string {
+  // eslint-disable-next-line no-control-regex
+  return JSON.stringify(text.slice(0, max)).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
 export function readAccountsFile(path: string): { accounts: AccountEntry[]; tooOpen: boolean } {
   let text: string
   let tooOpen = false
@@ -55,7 +67,7 @@ export function checkAccounts(parsed: unknown, path: string): AccountEntry[] {
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new UsageError(`${at} must be an object`)
     const unknown = Object.keys(entry).filter((key) => !(FIELDS as readonly string[]).includes(key))
     if (unknown.length > 0) {
-      throw new UsageError(`${at} has unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((key) => `"${key.slice(0, 40)}"`).join(', ')} (known: ${FIELDS.join(', ')})`)
+      throw new UsageError(`${at} has unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((key) => quoted(key, 40)).join(', ')} (known: ${FIELDS.join(', ')})`)
     }
     const account = entry as Record<string, unknown>
     for (const field of FIELDS) {
@@ -65,10 +77,12 @@ export function checkAccounts(parsed: unknown, path: string): AccountEntry[] {
     }
     const id = account.id as string | undefined
     if (id === undefined) throw new UsageError(`${at} has no "id"`)
-    if (ids.has(id)) throw new UsageError(`${at}: the id "${id.slice(0, 128)}" is used twice`)
+    // Not shown: it may be anything, escape sequences included.
+    if (!ACCOUNT_ID.test(id)) throw new UsageError(`${at}: "id" must be 1 to 128 printable ASCII characters without spaces`)
+    if (ids.has(id)) throw new UsageError(`${at}: the id "${id}" is used twice`)
     ids.add(id)
     if (account.sessionToken === undefined && account.accessToken === undefined) {
-      throw new UsageError(`${at} ("${id.slice(0, 128)}") needs a "sessionToken" (or an "accessToken")`)
+      throw new UsageError(`${at} ("${id}") needs a "sessionToken" (or an "accessToken")`)
     }
     return Object.fromEntries(FIELDS.filter((field) => account[field] !== undefined).map((field) => [field, account[field]])) as AccountEntry
   })

@@ -105,6 +105,11 @@ function explain(error: unknown, context: ErrorContext): { line: string; exitCod
         'Cloudflare challenge: the clearance token is missing or stale (it lasts 1-2 hours) or was issued to another IP or User-Agent. ' +
           "Copy a fresh cf_clearance cookie and your browser's User-Agent from the same machine, then run `chatgpt login` (or set CLEARANCE_TOKEN and USER_AGENT)"
       )
+    case 'bot_detected':
+      return fail(
+        `${error.message}: ChatGPT's bot checks refused this device or IP (not Cloudflare). Retrying at once will not help; ` +
+          'wait, or use the network and browser your session comes from'
+      )
     case 'token_expired':
       return fail(`the access token was refused: ${error.message}; try again, or ${LOGIN_HINT}`)
     case 'rate_limited': {

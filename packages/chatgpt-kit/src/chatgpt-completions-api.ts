@@ -134,6 +134,7 @@ export class ChatGPTCompletionsAPI {
    *   - `context_length_exceeded` when the message (with the system message) does not fit
    *     `maxModelTokens − maxResponseTokens` (nothing is sent), or the API found it too long;
    *   - `conversation_not_found` when the store has no `parentMessageId`;
+   *   - `invalid_argument` for a `parentMessageId` of another conversation than `conversationId`;
    *   - `store_unavailable` when the store fails (after a reply, `partialText` holds it);
    *   - `timeout`, `network`, `stream_error`, `stream_incomplete`, `server_error`, as the web client.
    */
@@ -266,6 +267,11 @@ export class ChatGPTCompletionsAPI {
         ),
         call.signal
       )
+      if (opts.conversationId !== undefined && context.conversationId !== undefined && context.conversationId !== opts.conversationId) {
+        // The web backend refuses a parent outside the conversation; here it would file the new
+        // exchange under one conversation with the history of another.
+        throw invalidArgument(`parentMessageId ${opts.parentMessageId} belongs to conversation ${context.conversationId}, not to conversationId ${opts.conversationId}; nothing was sent`)
+      }
       const conversationId = opts.conversationId ?? context.conversationId ?? randomUUID()
       const userMessageId = question?.id ?? opts.messageId ?? randomUUID()
       const replyId = randomUUID()

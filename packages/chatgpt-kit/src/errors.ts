@@ -15,7 +15,11 @@
  *   fails with this code, without a request; sign in again for a new token.
  * - `cloudflare_challenge` — Cloudflare answered with a challenge: the clearance token is
  *   missing, stale, or was issued to another IP or User-Agent.
- * - `rate_limited` — 429: too many requests, or one message already in flight on this account.
+ * - `bot_detected` — 403 "Unusual activity has been detected from your device" without a Cloudflare
+ *   challenge: the server's own bot checks (sentinel, proof of work, turnstile) refused the device
+ *   or IP. Not fixed by a clearance token; retrying at once does not help.
+ * - `rate_limited` — 429: too many requests, or one message already in flight on this account; with
+ *   a model's cap (`model_cap_exceeded`), `model` names the model and `retryAfterMs` when it clears.
  * - `conversation_not_found` — unknown or deleted conversation (404).
  * - `not_found` — any other 404 (a bare one, as a wrong base URL gets, names the base URL option
  *   to check), or a model slug the server does not offer (`model_not_found`).
@@ -50,6 +54,7 @@ export const CHATGPT_ERROR_CODES = [
   'session_expired',
   'token_expired',
   'cloudflare_challenge',
+  'bot_detected',
   'rate_limited',
   'conversation_not_found',
   'not_found',
@@ -82,6 +87,7 @@ export type ChatGPTErrorOptions = {
   originalError?: unknown
   partialText?: string
   retryAfterMs?: number
+  model?: string
 }
 
 /**
@@ -123,6 +129,8 @@ export class ChatGPTError extends Error {
   partialText?: string
   /** How long the server asked us to wait, in milliseconds, when it said (429, 503, …). */
   retryAfterMs?: number
+  /** With `rate_limited`: the model of the message that was refused (a cap is per model). */
+  model?: string
 
   constructor(message: string, options: ChatGPTErrorOptions = { code: 'http_error' }) {
     super(message)
@@ -144,6 +152,7 @@ export class ChatGPTError extends Error {
     }
     this.partialText = options.partialText
     this.retryAfterMs = options.retryAfterMs
+    if (options.model !== undefined) this.model = options.model
   }
 
   /**
@@ -159,6 +168,7 @@ export class ChatGPTError extends Error {
       statusText: this.statusText,
       partialText: this.partialText,
       retryAfterMs: this.retryAfterMs,
+      model: this.model,
       originalError: this.originalError?.message
     }
   }

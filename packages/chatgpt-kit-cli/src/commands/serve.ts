@@ -43,8 +43,17 @@ export async function serve(ctx: Context, options: ServeOptions, globals: Global
   const host = options.host ?? '127.0.0.1'
   const port = Number(options.port ?? 8787)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port takes a port number (0-65535; 0 picks a free one)')
-  const apiKeys = [...(options.apiKey ?? []), ...splitList(ctx.env.GATEWAY_API_KEYS)]
+  const envKeys = splitList(ctx.env.GATEWAY_API_KEYS)
+  // Set, yet naming no key ("," from "$KEY1,$KEY2" with both unset): serving without a key is
+  // surely not what was meant.
+  if (envKeys.length === 0 && (ctx.env.GATEWAY_API_KEYS ?? '') !== '') {
+    throw new UsageError('GATEWAY_API_KEYS is set but names no key: give comma-separated keys, or unset it')
+  }
+  const apiKeys = [...(options.apiKey ?? []), ...envKeys]
   for (const key of apiKeys) if (!/^\S{8,}$/.test(key)) throw new UsageError('an API key must be at least 8 characters, without spaces')
+  const metricsKey = options.metricsKey ?? (ctx.env.GATEWAY_METRICS_KEY || undefined)
+  // Checked here with the API keys: a usage error (exit 2) naming the flag, before anything opens.
+  if (metricsKey !== undefined && !/^\S{8,}$/.test(metricsKey)) throw new UsageError('--metrics-key (or GATEWAY_METRICS_KEY) must be at least 8 characters, without spaces')
   if (apiKeys.length === 0 && !isLoopback(host)) {
     throw new UsageError(`refusing to serve on ${host} without an API key: anyone who can reach it could use your accounts; add --api-key (or GATEWAY_API_KEYS), or keep --host 127.0.0.1`)
   }
@@ -78,7 +87,7 @@ export async function serve(ctx: Context, options: ServeOptions, globals: Global
       pool,
       store: shared.store,
       apiKeys,
-      metricsKey: options.metricsKey ?? (ctx.env.GATEWAY_METRICS_KEY || undefined),
+      metricsKey,
       queueTimeoutMs,
       limits,
       readinessChecks: shared.ping ? [shared.ping] : [],
@@ -87,9 +96,12 @@ export async function serve(ctx: Context, options: ServeOptions, globals: Global
     const listening = await server.serveGateway(gateway, { host, port }).catch((error: unknown) => {
       throw listenError(error, port, host, 'or 0 for a free one')
     })
+    // SIGTERM is taken before the line says so: a supervisor may send it the instant it reads the
+    // line, and without a handler by then the signal would kill the process outright.
+    const stopped = untilStopped(ctx.interrupt.signal)
     ctx.stdout.write(`listening ${listening.url}\n`)
     logger.info({ url: listening.url, accounts: accounts.length, store: store.kind, redis: redisUrl !== undefined, keys: apiKeys.length }, 'listening')
-    await untilStopped(ctx.interrupt.signal)
+    await stopped
     logger.info({ inFlight: gateway.inFlight }, 'shutting down')
     await listening.close({ graceMs: SHUTDOWN_GRACE_MS })
   } finally {

@@ -32,6 +32,8 @@ export async function testBackend(
   try {
     await forgetGoneBackends(ctx, backend.url)
     const quote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`
+    // SIGTERM is taken before the lines are printed: a script may send it the instant it reads them.
+    const stopped = untilStopped(ctx.interrupt.signal)
     ctx.stdout.write(
       [
         `export CHATGPT_BASE_URL=${backend.url}`,
@@ -48,7 +50,7 @@ export async function testBackend(
       `${ctx.err.green('Test backend listening on')} ${backend.url}\n` +
         ctx.err.dim('Paste the lines above into another shell, then: chatgpt "Hello" (or "showcase") — Ctrl-C stops the backend.\n')
     )
-    await untilStopped(ctx.interrupt.signal)
+    await stopped
   } finally {
     await backend.close()
   }

@@ -3,7 +3,7 @@
  * every gateway process on the same store): for each, the web conversation and the reply that a
  * follow-up continues from. The pool's own binding in the same store says which account.
  */
-import type { ConversationStore } from 'chatgpt-kit'
+import { ChatGPTError, type ConversationStore } from 'chatgpt-kit'
 
 /** Where a transcript the gateway answered continues. */
 export type Continuation = { conversationId: string; parentMessageId: string }
@@ -13,7 +13,7 @@ export class AnsweredTranscripts {
 
   /** The continuation of the transcript under `key`, when the gateway answered it. */
   async find(key: string): Promise<Continuation | undefined> {
-    const record = await this.store.getMessage(key)
+    const record = await fromStore(() => this.store.getMessage(key))
     const continueFrom = record?.metadata?.continueFrom
     if (record?.conversationId === undefined || typeof continueFrom !== 'string') return undefined
     return { conversationId: record.conversationId, parentMessageId: continueFrom }
@@ -22,13 +22,26 @@ export class AnsweredTranscripts {
   /** Records that the transcript under `key` ended with the reply `messageId` of `conversationId`. */
   async remember(key: string, at: Continuation): Promise<void> {
     // No text: the key is a hash of the transcript, and a follow-up needs only the ids.
-    await this.store.putMessage({
+    await fromStore(() => this.store.putMessage({
       id: key,
       role: 'assistant',
       text: '',
       conversationId: at.conversationId,
       createdAt: Date.now(),
       metadata: { continueFrom: at.parentMessageId }
-    })
+    }))
+  }
+}
+
+/**
+ * A store call; a failure that is not a ChatGPTError (a store of the application's own) becomes
+ * `store_unavailable`, as in the pool, so that the client hears 503 and not 502.
+ */
+async function fromStore<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run()
+  } catch (error) {
+    if (error instanceof ChatGPTError) throw error
+    throw new ChatGPTError('The conversation store failed; try again when it is back', { code: 'store_unavailable', originalError: error })
   }
 }

@@ -53,7 +53,8 @@ export class ChatCompletions {
     const chat = parsed.request
     trace.fields.model = chat.model
     trace.fields.stream = chat.stream
-    if ((await this.deps.catalog.has(chat.model)) === false) {
+    const listed = await this.deps.catalog.has(chat.model)
+    if (listed === false) {
       return errorResponse(
         apiError(404, `The model '${chat.model}' does not exist or no account of this gateway offers it; see GET /v1/models`, {
           param: 'model',
@@ -71,8 +72,11 @@ export class ChatCompletions {
     const signal = linkedSignal([request.signal, this.deps.shutdownSignal])
     trace.onFinish(signal.dispose)
     const head: CompletionHead = { id: `chatcmpl-${randomUUID()}`, created: Math.floor(Date.now() / 1000), model: chat.model }
+    // A metric label only for a model the accounts list: with the list unavailable, any slug the
+    // upstream takes would otherwise become a series of its own, kept for the process's life.
+    const labelModel = listed === true ? chat.model : UNLISTED_MODEL_LABEL
     return chat.stream
-      ? this.#stream(request, chat, plan, caller, head, signal.signal, trace)
+      ? this.#stream(request, chat, plan, caller, head, signal.signal, trace, labelModel)
       : this.#answer(request, chat, plan, caller, head, signal.signal, trace)
   }
 
@@ -117,7 +121,11 @@ export class ChatCompletions {
     try {
       reply = await this.#withRestart(chat, plan, signal, trace, (message, opts) => this.deps.pool.sendMessageDetailed(message, opts))
     } catch (error) {
-      return this.#failed(error, trace, request.signal)
+      const unrecorded = unrecordedReplyText(error)
+      if (unrecorded === undefined) return this.#failed(error, trace, request.signal)
+      this.#countConversation(trace)
+      this.#noteUnrecorded(error, trace)
+      return Response.json(completion(head, unrecorded, 'stop', await this.#usage(chat, unrecorded)))
     }
     this.#countConversation(trace)
     await this.#remember(chat.messages, reply.text, reply, caller, trace)
@@ -125,7 +133,16 @@ export class ChatCompletions {
     return Response.json(completion({ ...head, model: reply.model ?? head.model }, reply.text, finishReasonOf(reply.finishReason), usage))
   }
 
-  async #stream(request: Request, chat: ChatRequest, plan: Plan, caller: Caller, head: CompletionHead, signal: AbortSignal, trace: RequestTrace): Promise<Response> {
+  async #stream(
+    request: Request,
+    chat: ChatRequest,
+    plan: Plan,
+    caller: Caller,
+    head: CompletionHead,
+    signal: AbortSignal,
+    trace: RequestTrace,
+    labelModel: string
+  ): Promise<Response> {
     const streams: ReturnType<ChatGPTAccountPool['streamMessage']>[] = []
     let updates: AsyncIterator<ChatGPTStreamUpdate> | undefined
     let first: IteratorResult<ChatGPTStreamUpdate> | undefined
@@ -163,17 +180,16 @@ export class ChatCompletions {
       if (delta === '') return
       if (firstToken) {
         firstToken = false
-        deps.metrics.timeToFirstToken.observe({ model: chat.model }, trace.elapsedMs() / 1000)
+        deps.metrics.timeToFirstToken.observe({ model: labelModel }, trace.elapsedMs() / 1000)
       }
       sent += delta
       controller.enqueue(encoder.encode(sseData(chunk(head, { content: delta }, null, chat.includeUsage))))
     }
-    const end = async (controller: ReadableStreamDefaultController<Uint8Array>) => {
-      const reply = await stream.result
-      await self.#remember(chat.messages, sent, reply, caller, trace)
-      const model = reply.model ?? head.model
-      const last = { ...head, model }
-      controller.enqueue(encoder.encode(sseData(chunk(last, {}, finishReasonOf(reply.finishReason), chat.includeUsage))))
+    /** The last chunks; `reply` is undefined for a reply the pool's store could not record. */
+    const end = async (controller: ReadableStreamDefaultController<Uint8Array>, reply: ChatGPTReply | undefined) => {
+      if (reply) await self.#remember(chat.messages, sent, reply, caller, trace)
+      const last = { ...head, model: reply?.model ?? head.model }
+      controller.enqueue(encoder.encode(sseData(chunk(last, {}, finishReasonOf(reply?.finishReason), chat.includeUsage))))
       if (chat.includeUsage) controller.enqueue(encoder.encode(sseData(usageChunk(last, await self.#usage(chat, sent)))))
       controller.enqueue(encoder.encode(SSE_DONE))
       controller.close()
@@ -196,11 +212,16 @@ export class ChatCompletions {
         try {
           const update = first ?? (await updates!.next())
           first = undefined
-          if (update.done) return await end(controller)
+          if (update.done) return await end(controller, await stream.result)
           send(controller, update.value)
-          if (update.value.done) await end(controller)
+          if (update.value.done) await end(controller, await stream.result)
         } catch (error) {
-          fail(controller, error)
+          const unrecorded = unrecordedReplyText(error)
+          if (unrecorded === undefined) return fail(controller, error)
+          // The whole reply arrived; only its record failed: the client gets the rest, and [DONE].
+          self.#noteUnrecorded(error, trace)
+          send(controller, { text: unrecorded, delta: unrecorded, replaced: true, messageId: '', conversationId: '', done: true })
+          await end(controller, undefined)
         }
       },
       cancel(reason) {
@@ -239,6 +260,12 @@ export class ChatCompletions {
     this.deps.metrics.continuations.inc({ kind: String(trace.fields.conversation) })
   }
 
+  /** A reply that arrived but that the pool could not record: answered all the same, its follow-up starts anew. */
+  #noteUnrecorded(error: unknown, trace: RequestTrace): void {
+    trace.fields.rememberFailed = 'store_unavailable'
+    this.deps.logger?.warn({ err: describe(error) }, 'could not record the reply; it is answered, and its follow-up will start a new conversation')
+  }
+
   /** Records the transcript with its reply, so that its follow-up continues the conversation. */
   async #remember(messages: TranscriptMessage[], replyText: string, reply: ChatGPTReply, caller: Caller, trace: RequestTrace): Promise<void> {
     const key = transcriptKey(caller.scope, [...messages, { role: 'assistant', content: replyText }])
@@ -257,6 +284,18 @@ export class ChatCompletions {
     const completionTokens = count.text(replyText)
     return { prompt_tokens: prompt, completion_tokens: completionTokens, total_tokens: prompt + completionTokens }
   }
+}
+
+/** The metric label of a model the accounts do not list (see `labelModel`). */
+const UNLISTED_MODEL_LABEL = 'unlisted'
+
+/**
+ * The text of a reply that arrived whole but that the pool's store could not record: the pool then
+ * rejects with `store_unavailable` and the reply in `partialText` (see
+ * `ChatGPTAccountPool.sendMessageDetailed`). Any other `store_unavailable` carries no text.
+ */
+function unrecordedReplyText(error: unknown): string | undefined {
+  return error instanceof ChatGPTError && error.code === 'store_unavailable' ? error.partialText : undefined
 }
 
 /** An error for a log line: its code and message (the library's messages hold no secrets). */

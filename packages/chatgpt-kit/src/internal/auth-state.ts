@@ -119,6 +119,7 @@ export class AuthState implements AuthSource {
         if (session.rotatedSessionToken) {
           // The old token stays a secret: it may still be echoed back somewhere.
           secrets.add(session.rotatedSessionToken)
+          for (const part of session.rotatedSessionParts ?? []) secrets.add(part)
           this.#sessionToken = session.rotatedSessionToken
         }
         transport.log(`GET /auth/session: signed in${session.rotatedSessionToken ? ', session token rotated' : ''}`)

@@ -28,15 +28,38 @@ export function cookieHeader(cookies: Record<string, string | undefined>): strin
 const COOKIE_VALUE = /^[\x21-\x7e]+$/
 const COOKIE_SEPARATORS = /[;,"\\]/
 
-/** The rotated session token from the answer's `Set-Cookie`, if the server sent one. */
-export function rotatedSessionToken(headers: Headers): string | undefined {
+/** How many chunks of one cookie we join at most (NextAuth splits a large session into `.0`, `.1`, …). */
+const MAX_COOKIE_CHUNKS = 16
+
+/**
+ * The rotated session token from the answer's `Set-Cookie`, if the server sent one: whole, or
+ * chunked into `…session-token.0`, `.1`, … as NextAuth does for a large session (joined in order;
+ * a chunked set with a gap is no token), with its parts (each a secret of its own: a server may
+ * echo one).
+ */
+export function rotatedSessionToken(headers: Headers): { token: string; parts: string[] } | undefined {
   const cookies = typeof headers.getSetCookie === 'function' ? headers.getSetCookie() : []
+  let whole: string | undefined
+  const chunks = new Map<number, string>()
   for (const cookie of cookies) {
-    if (!cookie.startsWith(`${SESSION_COOKIE}=`)) continue
+    const nameEnd = cookie.indexOf('=')
+    if (nameEnd === -1) continue
+    const name = cookie.slice(0, nameEnd).trim()
     const end = cookie.indexOf(';')
-    const value = cookie.slice(SESSION_COOKIE.length + 1, end === -1 ? undefined : end).trim()
+    const value = cookie.slice(nameEnd + 1, end === -1 ? undefined : end).trim()
     // A value that could not go back into a cookie (a hostile `;` would add cookies of its own).
-    if (value && COOKIE_VALUE.test(value) && !COOKIE_SEPARATORS.test(value)) return value
+    if (!value || !COOKIE_VALUE.test(value) || COOKIE_SEPARATORS.test(value)) continue
+    if (name === SESSION_COOKIE) whole ??= value
+    const chunk = /^\.(\d{1,2})$/.exec(name.slice(SESSION_COOKIE.length))
+    if (name.startsWith(SESSION_COOKIE) && chunk && Number(chunk[1]) < MAX_COOKIE_CHUNKS) chunks.set(Number(chunk[1]), value)
   }
-  return undefined
+  if (whole !== undefined) return { token: whole, parts: [whole] }
+  if (chunks.size === 0) return undefined
+  const parts: string[] = []
+  for (let index = 0; index < chunks.size; index++) {
+    const part = chunks.get(index)
+    if (part === undefined) return undefined
+    parts.push(part)
+  }
+  return { token: parts.join(''), parts }
 }

@@ -54,7 +54,8 @@ function codeFor(status: number, detail: ServerDetail | undefined): ChatGPTError
     case 401:
       return 'token_expired'
     case 403:
-      return 'forbidden'
+      // The server's own bot checks (Cloudflare challenges were told apart before this).
+      return /unusual activity/i.test(detail?.message ?? '') ? 'bot_detected' : 'forbidden'
     case 404:
       return /conversation not found/i.test(detail?.message ?? '')
         ? 'conversation_not_found'

@@ -22,6 +22,8 @@ export type Session = {
   user?: User
   /** A new session token from `Set-Cookie`, when the server rotated it. */
   rotatedSessionToken?: string
+  /** Its cookie chunks (`.0`, `.1`, …), or the token alone when it came whole. */
+  rotatedSessionParts?: string[]
 }
 
 function authError(reason: string, code: ChatGPTErrorCode, cause?: unknown, answered?: Response): ChatGPTError {
@@ -94,9 +96,11 @@ export async function requestSession(
   if (!TOKEN_CHARACTERS.test(session.accessToken)) {
     throw refused('The session endpoint sent an access token that cannot go into a header.', 'invalid_response')
   }
+  const rotated = rotatedSessionToken(answer.response.headers)
   return {
     accessToken: session.accessToken,
     user: session.user && typeof session.user === 'object' ? session.user : undefined,
-    rotatedSessionToken: rotatedSessionToken(answer.response.headers)
+    rotatedSessionToken: rotated?.token,
+    rotatedSessionParts: rotated?.parts
   }
 }

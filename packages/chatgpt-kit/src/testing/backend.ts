@@ -7,6 +7,7 @@ import type { BackendContext } from './context.js'
 import { ConversationStore } from './conversation-store.js'
 import { FaultQueue } from './faults.js'
 import { STREAM_SHAPES, isStreamShape, resolveOptions } from './options.js'
+import { Protocol2026State } from './protocol-2026-state.js'
 import { ReplySlots } from './reply-slots.js'
 import { RequestLog } from './request-log.js'
 import { createRequestListener } from './router.js'
@@ -29,6 +30,11 @@ import type {
  * The same server also plays the official OpenAI API under `/v1` (`v1BaseUrl`, with `apiKey`):
  * `POST /v1/chat/completions`, streamed or not, with the API's checks and error JSON, and
  * `GET /v1/models`. Faults reach it with `endpoint: 'completions'`.
+ *
+ * With `protocol: '2026'` it enforces today's send sequence instead (PROTOCOL-2026.md §14): a
+ * bootstrap page at `GET /`, sentinel chat requirements with a proof of work it checks by hash,
+ * a conduit token, and `POST /backend-api/f/conversation`, all tied to one `oai-device-id`; see
+ * {@link TestBackendOptions.protocol}.
  *
  * @param options - See {@link TestBackendOptions}; every field is optional.
  * @returns The running backend, listening once the promise resolves.
@@ -72,7 +78,8 @@ export async function createTestBackend(options?: TestBackendOptions): Promise<T
     clearance: new ClearanceGate(resolved.userAgent),
     store: new ConversationStore(),
     faults: new FaultQueue(),
-    replies: new ReplySlots()
+    replies: new ReplySlots(),
+    protocol2026: new Protocol2026State()
   }
   const defaultAccount = ctx.accounts.create()
   const defaultApiKey = ctx.apiKeys.add()
@@ -146,6 +153,7 @@ export async function createTestBackend(options?: TestBackendOptions): Promise<T
       log.clear()
       ctx.store.clear()
       ctx.replies.clearStats()
+      ctx.protocol2026.clear()
     },
     close() {
       closing ??= new Promise<void>((resolve) => {
@@ -156,7 +164,17 @@ export async function createTestBackend(options?: TestBackendOptions): Promise<T
         server.closeAllConnections()
       })
       return closing
-    }
+    },
+    protocol: resolved.protocol,
+    build: ctx.protocol2026.build,
+    get deviceIds() {
+      return ctx.protocol2026.deviceIds
+    },
+    get bootstrapDeviceIds() {
+      return ctx.protocol2026.issuedDeviceIds
+    },
+    sentinelTurns: () => ctx.protocol2026.sentinel.records(),
+    conduitTokens: () => ctx.protocol2026.conduits.records()
   }
 }
 

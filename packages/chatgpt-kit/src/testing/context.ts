@@ -5,6 +5,7 @@ import type { ClearanceGate } from './cloudflare.js'
 import type { ConversationStore } from './conversation-store.js'
 import type { FaultQueue } from './faults.js'
 import type { ResolvedOptions } from './options.js'
+import type { Protocol2026State } from './protocol-2026-state.js'
 import type { ReplySlots } from './reply-slots.js'
 import type { BodyResult } from './request-body.js'
 import type { StreamShape } from './types.js'
@@ -22,6 +23,8 @@ export interface BackendContext {
   readonly store: ConversationStore
   readonly faults: FaultQueue
   readonly replies: ReplySlots
+  /** The tokens and records of 2026 mode (unused in 2022 mode). */
+  readonly protocol2026: Protocol2026State
 }
 
 /** One request as the endpoints see it: the body is already read. */

@@ -5,9 +5,12 @@ import { sendJson, sendText } from './http-io.js'
 import type { Fault } from './types.js'
 
 /** The endpoints faults can be aimed at; see `Fault.endpoint`. */
-export type FaultEndpoint = 'session' | 'conversation' | 'completions'
+export type FaultEndpoint = 'session' | 'conversation' | 'completions' | 'sentinel' | 'conduit'
 
-const ENDPOINTS: readonly FaultEndpoint[] = ['session', 'conversation', 'completions']
+const ENDPOINTS: readonly FaultEndpoint[] = ['session', 'conversation', 'completions', 'sentinel', 'conduit']
+
+/** The 2026 mode's JSON endpoints: they stream nothing, so only answer faults apply there. */
+const ANSWER_ONLY_ENDPOINTS: readonly FaultEndpoint[] = ['sentinel', 'conduit']
 
 /** Faults that replace the whole answer. */
 export type AnswerFault = Extract<Fault, { type: 'status' | 'cloudflare' | 'html' | 'json' }>
@@ -84,6 +87,9 @@ function validateFault(fault: Fault): Fault {
   // It would wait in the queue forever: API requests carry a key, never an account.
   if (fault.userId !== undefined && fault.endpoint === 'completions') {
     throw new TypeError("fault userId does not apply to endpoint 'completions' (API requests have no account)")
+  }
+  if (fault.endpoint !== undefined && ANSWER_ONLY_ENDPOINTS.includes(fault.endpoint) && !ANSWER_TYPES.has(fault.type)) {
+    throw new TypeError(`fault type '${fault.type}' does not apply to endpoint '${fault.endpoint}' (it streams nothing)`)
   }
   if (fault.type === 'status' && !(Number.isInteger(fault.status) && fault.status >= 200 && fault.status <= 599)) {
     throw new RangeError(`fault status must be an integer in 200..599, got ${String(fault.status)}`)

@@ -8,6 +8,7 @@ export { defaultReply } from './default-reply.js'
 export { seededRandom } from './seeded-random.js'
 export { approximateTokenCount } from './token-estimate.js'
 export { SHOWCASE_TOPICS, showcaseReply, type ShowcaseTopic } from './showcase-reply.js'
+export type { BackendProtocol, TestConduitToken, TestSentinelTurn } from './protocol-2026-types.js'
 export type {
   ConversationMessage,
   ConversationNode,

@@ -1,6 +1,7 @@
 import { DEFAULT_API_MODELS } from './api-models.js'
 import { defaultReply } from './default-reply.js'
 import { DEFAULT_MODEL_SLUGS } from './models.js'
+import { checkProtocol2026Options, PROTOCOL_2026_DEFAULTS } from './protocol-2026-options.js'
 import { approximateTokenCount } from './token-estimate.js'
 import type { ReplyFunction, StreamShape, TestBackendOptions } from './types.js'
 
@@ -34,7 +35,8 @@ export const TEST_BACKEND_DEFAULTS: ResolvedOptions = {
   apiModels: DEFAULT_API_MODELS,
   apiContextTokens: 128_000,
   apiMaxOutputTokens: 16_384,
-  apiTokenCounter: approximateTokenCount
+  apiTokenCounter: approximateTokenCount,
+  ...PROTOCOL_2026_DEFAULTS
 }
 
 /** Every event shape, oldest first. */
@@ -75,6 +77,7 @@ export function resolveOptions(options: TestBackendOptions = {}): ResolvedOption
   if (resolved.maxRecordedRequests !== Infinity) requireWholeNumber(resolved, 'maxRecordedRequests')
   requireWholeNumber(resolved, 'maxRecordedBodyBytes')
   if (resolved.maxReplyTokens !== Infinity) requirePositiveInteger(resolved, 'maxReplyTokens')
+  resolved.bootstrapScripts = checkProtocol2026Options(resolved)
   return resolved
 }
 

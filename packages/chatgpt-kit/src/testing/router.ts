@@ -16,13 +16,16 @@ import type { BackendContext, Exchange } from './context.js'
 import { handleChatCompletions } from './completions-endpoint.js'
 import { handleConversation } from './conversation-endpoint.js'
 import { sendDetail, sendJson } from './http-io.js'
+import { noteDeviceId } from './note-device-id.js'
 import { parseRequestBody, readRequestBody } from './request-body.js'
 import type { RequestLog } from './request-log.js'
+import { protocol2026Routes } from './routes-2026.js'
 import { handleSession } from './session-endpoint.js'
 
 type Handler = (ctx: BackendContext, ex: Exchange) => void | Promise<void>
 
-interface Route {
+/** One endpoint: a method, a path pattern (its groups become `params`), and its handler. */
+export interface Route {
   method: string
   path: RegExp
   handler: Handler
@@ -58,25 +61,33 @@ export function createRequestListener(
   ctx: BackendContext,
   log: RequestLog
 ): (req: IncomingMessage, res: ServerResponse) => void {
+  const routes = [...protocol2026Routes(ctx.options), ...ROUTES]
   return (req, res) => {
-    handle(ctx, log, req, res).catch(() => {
+    handle(ctx, log, routes, req, res).catch(() => {
       if (res.headersSent) res.destroy()
       else sendJson(res, 500, { detail: 'Internal Server Error' })
     })
   }
 }
 
-async function handle(ctx: BackendContext, log: RequestLog, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  ctx: BackendContext,
+  log: RequestLog,
+  routes: readonly Route[],
+  req: IncomingMessage,
+  res: ServerResponse
+): Promise<void> {
   const time = Date.now()
   const url = parseTarget(req.url ?? '/')
   const raw = await readRequestBody(req, ctx.options.maxBodyBytes)
   log.add(req, url.pathname, raw, time)
+  noteDeviceId(ctx, req, url.pathname)
   const body = parseRequestBody(raw)
   // The rest of a refused upload may still be arriving: whatever the answer (413, 404, a
   // challenge), close rather than read it all for keep-alive.
   if (body.kind === 'too-large') res.setHeader('connection', 'close')
 
-  const candidates = ROUTES.map((route) => ({ route, match: route.path.exec(url.pathname) })).filter((c) => c.match)
+  const candidates = routes.map((route) => ({ route, match: route.path.exec(url.pathname) })).filter((c) => c.match)
   const found = candidates.find((c) => c.route.method === req.method)
   if (API_PREFIX.test(url.pathname)) {
     // The API answers an unknown path and a known one with another method alike.

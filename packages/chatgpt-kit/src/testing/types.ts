@@ -1,3 +1,5 @@
+import type { BackendProtocol, TestConduitToken, TestSentinelTurn } from './protocol-2026-types.js'
+
 /**
  * Which of the event shapes the ChatGPT web backend has streamed over time:
  *
@@ -221,6 +223,83 @@ export interface TestBackendOptions {
    * @defaultValue {@link approximateTokenCount}: one token per 4 characters, rounded up
    */
   apiTokenCounter?: (text: string) => number
+  /**
+   * Which send sequence the web backend enforces (PROTOCOL-2026.md §14). `'2026'` adds, on top
+   * of everything else:
+   *
+   * - `GET /`: the bootstrap page, `<html data-build="prod-<40 hex>">` ({@link TestBackend.build})
+   *   with the `<script src>` of {@link TestBackendOptions.bootstrapScripts}; sets an `oai-did`
+   *   cookie (a new device id) when the request has none, and a `__cf_bm` cookie.
+   * - `POST /backend-api/sentinel/chat-requirements/prepare` `{p}` →
+   *   `{persona, prepare_token, proofofwork: {required, seed, difficulty}, turnstile: {required, dx}, so?}`,
+   *   then `POST …/chat-requirements/finalize` `{prepare_token, proofofwork, turnstile}` →
+   *   `{persona, token, expire_after, expire_at, force_login: false, so_token?}`. Body keys other
+   *   than these give 500 `{detail: 'Internal Server Error'}`; a proof that misses the difficulty
+   *   403 "Unusual activity…" (JSON, no `cf-mitigated`).
+   * - `POST /backend-api/sentinel/chat-requirements` `{p}`: the single-step form, answering the
+   *   token and the challenges at once; its proof is checked on the send.
+   * - `POST /backend-api/f/conversation/prepare` → `{status: 'ok', conduit_token}`.
+   * - `POST /backend-api/f/conversation`: needs `openai-sentinel-chat-requirements-token` (a
+   *   finalized token of the same account, issued to the request's `oai-device-id`, unused and
+   *   unexpired), `openai-sentinel-proof-token` (an answer meeting that turn's challenge; without
+   *   one: a bare 403 with an empty body) and `x-conduit-token`; then streams as
+   *   `/backend-api/conversation` does, in the configured {@link TestBackend.shape}.
+   * - `POST /backend-api/conversation` keeps answering (the documented fallback) but needs the
+   *   same sentinel headers; a bad proof there is a 403 "Unusual activity".
+   *
+   * Every sentinel, conduit and send request needs a valid access token (else 401
+   * `{detail: 'Could not parse your authentication token. Please try signing in again.'}`).
+   * Faults with `endpoint: 'sentinel'` / `'conduit'` replace those answers; `'conversation'`
+   * faults fire on both sends, after the sentinel checks passed.
+   * @defaultValue `'2022'` (the seed's sequence; none of the above exists)
+   */
+  protocol?: BackendProtocol
+  /**
+   * In 2026 mode, the proof-of-work difficulty the sentinel asks for: lowercase hex, where a hash
+   * passes when its first digits, compared as strings, are at most this (§4.1). Smaller is harder.
+   * @defaultValue `'0fffff'` (one hash in 16 passes: a handful of attempts)
+   */
+  powDifficulty?: string
+  /**
+   * In 2026 mode, whether the two-step sentinel (`…/chat-requirements/prepare` and `/finalize`)
+   * exists. `false` makes both answer 404 `{detail: 'Not Found'}`, to test a client's fallback to
+   * the single-step `…/chat-requirements`.
+   * @defaultValue `true`
+   */
+  twoStepSentinel?: boolean
+  /**
+   * In 2026 mode, whether `POST /backend-api/f/conversation/prepare` and `/f/conversation` exist.
+   * `false` makes both answer 404 `{detail: 'Not Found'}`, to test a client's fallback to
+   * `/backend-api/conversation`.
+   * @defaultValue `true`
+   */
+  conduitEndpoints?: boolean
+  /**
+   * In 2026 mode, whether a legacy SHA3-512 proof (no `~S` at the end, §4.2) is accepted beside
+   * the current FNV one. ⚠ Whether the live server still takes them is an open point (§15).
+   * @defaultValue `false`
+   */
+  acceptLegacyProof?: boolean
+  /**
+   * In 2026 mode, whether the sentinel sets the `so` challenge: prepare (and the single-step form)
+   * then answers `so: {required: true, collector_dx}`, finalize a `so_token`, and a send of a
+   * two-step turn must carry it as `openai-sentinel-so-token` (else 403 "Unusual activity").
+   * ⚠ How the real `so_token` is made is unknown (§15); this only checks that it is passed on.
+   * @defaultValue `false`
+   */
+  soChallenge?: boolean
+  /**
+   * In 2026 mode, the `<script src>` values of the bootstrap page (`GET /`), in order.
+   * @defaultValue two `https://cdn.oaistatic.com/assets/…` chunks and
+   * `https://chatgpt.com/backend-api/sentinel/sdk.js`
+   */
+  bootstrapScripts?: readonly string[]
+  /**
+   * In 2026 mode, how long a requirements token is accepted after it was issued, in seconds
+   * (its `expire_after`); an older one gets 403 "Unusual activity".
+   * @defaultValue `540`
+   */
+  requirementsTTLSeconds?: number
 }
 
 /** The profile `/api/auth/session` returns for an account. */
@@ -335,6 +414,15 @@ export interface TestConversations {
  * `'session'` = `GET /api/auth/session`, `'completions'` = `POST /v1/chat/completions`). A fault
  * without `endpoint` is the web conversation endpoint's: it never fires on `/v1`.
  *
+ * In 2026 mode (`protocol: '2026'`) `'conversation'` faults also fire on
+ * `POST /backend-api/f/conversation`, and on both sends only once the sentinel headers passed
+ * (the requirements token is then used up), e.g. a 429 `{detail: {code: 'model_cap_exceeded',
+ * clears_in}}`. `'sentinel'` faults replace the answer of the next sentinel request (prepare,
+ * finalize or the single-step form), before its access token is checked, e.g. a 401 `{detail:
+ * 'Could not parse your authentication token…'}` on prepare; `'conduit'` faults that of
+ * `/f/conversation/prepare`. Those two take answer faults only (`status`, `cloudflare`, `html`,
+ * `json`).
+ *
  * Answer faults (`status`, `cloudflare`, `html`, `json`) replace the answer right after the
  * clearance check. Stream faults (`stall`, `reset`, `cut`, `stream-error`, `detail-event`) are
  * taken only by a request that gets as far as streaming, so a request refused with 401 or 429
@@ -361,7 +449,7 @@ export interface TestConversations {
  * the JSON body, `stream-error` answers 200 `{error}`, `detail-event` answers 200 `{detail}`.
  */
 export type Fault = {
-  endpoint?: 'session' | 'conversation' | 'completions'
+  endpoint?: 'session' | 'conversation' | 'completions' | 'sentinel' | 'conduit'
   /**
    * Only a request by this account (its `user.id`, see {@link TestBackend.addAccount}) takes the
    * fault; requests by other accounts pass it by. E.g. a 429 for one account of a pool. Not for
@@ -540,9 +628,45 @@ export interface TestBackend {
   fault(f: Fault): void
   /**
    * Clears queued faults, recorded requests, conversations and reply counts. Accounts, tokens, API
-   * keys and settings stay.
+   * keys and settings stay. In 2026 mode it also forgets the sentinel turns, conduit tokens and
+   * device ids: requirements and conduit tokens issued before are then refused.
    */
   reset(): void
   /** Stops listening and destroys open connections, stalled streams included. */
   close(): Promise<void>
+
+  /** The send sequence enforced; see {@link TestBackendOptions.protocol}. */
+  readonly protocol: BackendProtocol
+  /**
+   * The build the 2026 bootstrap page names (`<html data-build>`): `prod-` and 40 hex digits,
+   * random per backend. Clients send it as `OAI-Client-Version` and put it in the proof config.
+   */
+  readonly build: string
+  /**
+   * In 2026 mode, the distinct `oai-device-id` header values of requests to `/backend-api`, in
+   * the order first seen, since start or {@link TestBackend.reset}. A copy.
+   */
+  readonly deviceIds: readonly string[]
+  /**
+   * In 2026 mode, the device ids the bootstrap page handed out as new `oai-did` cookies, oldest
+   * first, since start or {@link TestBackend.reset}. A copy.
+   */
+  readonly bootstrapDeviceIds: readonly string[]
+  /**
+   * In 2026 mode, every set of sentinel requirements handed out (one per turn, by prepare or by
+   * the single-step form), oldest first, since start or {@link TestBackend.reset}: who asked, for
+   * which device, with which challenge, whether it was finalized, and which send used it. Copies.
+   *
+   * @example
+   * ```ts
+   * const turns = backend.sentinelTurns()
+   * expect(turns.every((turn) => turn.usedBy === '/backend-api/f/conversation')).toBe(true)
+   * ```
+   */
+  sentinelTurns(): TestSentinelTurn[]
+  /**
+   * In 2026 mode, every conduit token `/f/conversation/prepare` handed out, oldest first, since
+   * start or {@link TestBackend.reset}, with how many sends used it. Copies.
+   */
+  conduitTokens(): TestConduitToken[]
 }

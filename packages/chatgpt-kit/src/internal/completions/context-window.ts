@@ -50,7 +50,9 @@ export async function buildContext(input: {
   const history: ContextMessage[] = []
   let conversationId: string | undefined
   const seen = new Set<string>()
-  for (let id = input.parentMessageId; id !== undefined && history.length < MAX_HISTORY_MESSAGES; ) {
+  // Reads, not kept messages, are bounded: a message not kept as history (a system message) is
+  // read all the same.
+  for (let id = input.parentMessageId; id !== undefined && seen.size < MAX_HISTORY_MESSAGES; ) {
     // A store edited by hand (or by a bug) could link messages in a loop.
     if (seen.has(id)) break
     seen.add(id)
