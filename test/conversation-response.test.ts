@@ -17,7 +17,7 @@ const startOp = (): DeltaOp => v1StartOp('c1', { model_slug: 'gpt-4o' })
 const assistantText = (event: ConversationResponseEvent) => event.message?.content?.parts?.[0]
 
 describe('onConversationResponse: each event as of that event', () => {
-  it.each<StreamShape>(['2022', '2023', 'v1'])('events kept until the end still read as they were sent (%s shape)', async (shape) => {
+  it.each<StreamShape>(['2022', '2023', 'v1', '2026'])('events kept until the end still read as they were sent (%s shape)', async (shape) => {
     const reply = 'one two three four five six seven eight nine ten'
     const { api } = await setup({ shape, reply: () => reply })
     const events: ConversationResponseEvent[] = []

@@ -95,6 +95,8 @@ type Expected = {
   model?: string
   parentMessageId?: string
   progress: string[]
+  /** What else the final state must hold (2026: title, moderation, reasoning). */
+  extras?: Record<string, unknown>
 }
 
 type Style = { eol: string; pad: () => string }
@@ -237,7 +239,9 @@ function build2023(r: Rng, style: Style): Expected {
     finishReason,
     model,
     parentMessageId: userId,
-    progress: texts
+    progress: texts,
+    // Both moderation events said neither flagged nor blocked.
+    extras: { moderated: false }
   }
 }
 
@@ -293,7 +297,157 @@ function buildV1(r: Rng, style: Style): Expected {
   }
 }
 
-const BUILDERS = { '2022': build2022, '2023': build2023, v1: buildV1 } as const
+/** A citation span as 2026 answers carry them: never part of the text. */
+const citation = (r: Rng) => `\ue200cite\ue202turn${r.int(4)}search${r.int(40)}${r.chance(0.3) ? `\ue202turn0news${r.int(9)}` : ''}\ue201`
+
+/**
+ * The 2026 shape (PROTOCOL-2026.md §7.1): typed events, one document per message counted by `c`
+ * (sticky `p`/`o` across them), thoughts and tool messages before the answer, citation markers
+ * cut anywhere across the answer's deltas, a citation taken back by `truncate`. The expected
+ * text and progress are worked out from what was built, not by the client's filter.
+ */
+function build2026(r: Rng, style: Style): Expected {
+  const messageId = r.id('msg')
+  const conversationId = r.id('conv')
+  const userId = r.id('user')
+  const model = r.pick(['gpt-5-2', 'gpt-5', 'auto'])
+  const finishReason = r.pick(['stop', 'max_tokens'])
+  const delta = (op: unknown) => frame(style, JSON.stringify(op), 'delta')
+  const typed = (type: string, fields: Record<string, unknown> = {}) =>
+    frame(style, JSON.stringify({ type, ...fields, conversation_id: conversationId }))
+  const doc = (message: unknown) => ({ message, conversation_id: conversationId, error: null, error_code: null })
+  let counter = 0
+  let afterRootAdd = false
+  const start = (message: unknown) => {
+    const op = afterRootAdd && r.chance(0.8) ? { v: doc(message), c: counter++ } : { p: '', o: 'add', v: doc(message), c: counter++ }
+    afterRootAdd = true
+    return delta(op)
+  }
+  const op = (value: Record<string, unknown>) => {
+    afterRootAdd = false
+    return delta(value)
+  }
+
+  const frames = [
+    frame(style, '"v1"', 'delta_encoding'),
+    typed('resume_conversation_token', { kind: 'conduit', token: 'jwt' }),
+    start(message2023(r.id('sys'), 'system', '', { status: 'finished_successfully', metadata: { is_visually_hidden_from_conversation: true } })),
+    start(message2023(userId, 'user', 'Say something é 中文 😀', { status: 'finished_successfully' })),
+    typed('input_message', { input_message: message2023(userId, 'user', 'Say something é 中文 😀') })
+  ]
+  const reasoningPieces: string[] = []
+  if (r.chance(0.5)) {
+    const thoughts = { ...message2023(r.id('thoughts'), 'assistant', ''), content: { content_type: 'thoughts', thoughts: [] } }
+    frames.push(start(thoughts))
+    for (let t = 0; t < r.range(1, 3); t++) {
+      const summary = `Step ${t} ${r.pick(TOKENS)}`.trim()
+      const content = randomTokens(r).join('').trim() || 'x'
+      frames.push(op({ p: '/message/content/thoughts', o: 'append', v: [{ summary, content: '', finished: false }] }))
+      frames.push(op({ p: `/message/content/thoughts/${t}/content`, o: 'append', v: content.slice(0, 3) }))
+      if (content.length > 3) frames.push(op({ v: content.slice(3) }))
+      reasoningPieces.push(summary, content)
+    }
+    frames.push(op({ p: '/message/status', o: 'replace', v: 'finished_successfully' }))
+  }
+  if (r.chance(0.5)) {
+    const code = { ...message2023(r.id('code'), 'assistant', ''), content: { content_type: 'code', text: '{"skipped_mainline":true}' } }
+    const call = { ...message2023(r.id('call'), 'assistant', 'search me'), recipient: 'web.run' }
+    const tool = message2023(r.id('tool'), 'tool', 'Tool output that is not the reply')
+    const analysis = { ...message2023(r.id('analysis'), 'assistant', 'An analysis channel'), channel: 'analysis' }
+    frames.push(start(code), start(call), start(tool), start(analysis))
+  }
+  frames.push(start({ ...message2023(messageId, 'assistant', '', { metadata: { message_type: 'next', model_slug: model, parent_id: userId } }), channel: r.pick([null, 'final']) }))
+  frames.push(typed('message_marker', { message_id: messageId, marker: 'user_visible_token', event: 'first' }))
+
+  // The answer as segments of raw text: the tokens, and citation spans between them.
+  const tokens = randomTokens(r)
+  const segments: { raw: string; visible: boolean }[] = []
+  for (const token of tokens) {
+    if (r.chance(0.3)) segments.push({ raw: citation(r), visible: false })
+    segments.push({ raw: token, visible: true })
+  }
+  if (r.chance(0.3)) segments.push({ raw: citation(r), visible: false })
+  const raw = segments.map((segment) => segment.raw).join('')
+  /** The text shown once the raw text up to `end` has arrived: a span not yet closed shows nothing. */
+  const shownAt = (end: number) => {
+    let shown = ''
+    let at = 0
+    for (const { raw: piece, visible } of segments) {
+      if (visible) shown += piece.slice(0, Math.max(0, end - at))
+      at += piece.length
+    }
+    return shown
+  }
+  const outsideSpans = (end: number) => {
+    let at = 0
+    for (const { raw: piece, visible } of segments) {
+      if (end > at && end < at + piece.length) return visible
+      at += piece.length
+    }
+    return true
+  }
+  // Cut points anywhere (inside spans too), but never inside a surrogate pair.
+  const cuts: number[] = []
+  for (let at = r.range(1, 8); at < raw.length; at += r.range(1, 8)) {
+    if (!(raw.charCodeAt(at) >= 0xdc00 && raw.charCodeAt(at) <= 0xdfff)) cuts.push(at)
+  }
+  const progress: string[] = []
+  let from = 0
+  let title: string | undefined
+  for (const [i, cut] of cuts.entries()) {
+    const piece = raw.slice(from, cut)
+    frames.push(op(i === 0 || r.chance(0.05) ? { p: '/message/content/parts/0', o: 'append', v: piece } : { v: piece }))
+    const shown = shownAt(cut)
+    if (shown !== (progress.at(-1) ?? '')) progress.push(shown)
+    if (outsideSpans(cut) && r.chance(0.1)) {
+      // A citation sent and taken back: the shown text does not change.
+      frames.push(op({ p: '/message/content/parts/0', o: 'append', v: citation(r) }))
+      frames.push(op({ p: '/message/content/parts/0', o: 'truncate', v: cut }))
+      frames.push(op({ p: '/message/content/parts/0', o: 'append', v: '' }))
+    }
+    if (r.chance(0.05)) frames.push(typed('title_generation', { title: (title = `Title ${i}`) }))
+    if (r.chance(0.1)) frames.push(noiseFrame(r, style))
+    from = cut
+  }
+  const last = raw.slice(from)
+  frames.push(
+    op({
+      p: '',
+      o: 'patch',
+      v: [
+        ...(last === '' ? [] : [{ p: '/message/content/parts/0', o: 'append', v: last }]),
+        { p: '/message/status', o: 'replace', v: 'finished_successfully' },
+        { p: '/message/end_turn', o: 'replace', v: finishReason === 'stop' },
+        { p: '/message/metadata', o: 'append', v: { finish_details: { type: finishReason, stop_tokens: [200002] }, is_complete: true } }
+      ]
+    })
+  )
+  const text = shownAt(raw.length)
+  if (text !== (progress.at(-1) ?? '')) progress.push(text)
+  const flagged = r.chance(0.2)
+  if (r.chance(0.5)) frames.push(typed('title_generation', { title: (title = 'The final title') }))
+  if (flagged) frames.push(typed('moderation', { moderation_response: { flagged: true, blocked: false, moderation_id: 'm' } }))
+  frames.push(typed('server_ste_metadata', { metadata: { model_slug: 'i-mini', message_id: messageId } }))
+  frames.push(typed('message_stream_complete'))
+  frames.push(frame(style, '[DONE]'))
+  return {
+    frames,
+    text,
+    messageId,
+    conversationId,
+    finishReason,
+    model,
+    parentMessageId: userId,
+    progress,
+    extras: {
+      ...(title === undefined ? {} : { title }),
+      ...(flagged ? { moderated: true } : {}),
+      ...(reasoningPieces.length === 0 ? {} : { reasoning: reasoningPieces.join('\n\n') })
+    }
+  }
+}
+
+const BUILDERS = { '2022': build2022, '2023': build2023, v1: buildV1, '2026': build2026 } as const
 type Shape = keyof typeof BUILDERS
 
 function randomStyle(r: Rng): Style {
@@ -505,7 +659,7 @@ function randomDeltaOp(r: Rng): string {
   const patch = () =>
     `[${Array.from({ length: r.range(0, 4) }, () => (r.chance(0.8) ? randomDeltaOp(r) : randomJson(r, 2))).join(',')}]`
   fields.push(`"v":${r.chance(0.2) ? patch() : randomJson(r, 3)}`)
-  if (r.chance(0.2)) fields.push('"c":0')
+  if (r.chance(0.2)) fields.push(`"c":${r.pick(['0', '1', '2', '7', '-1', '1e9', '"1"', '2.5', 'null'])}`)
   return `{${fields.join(',')}}`
 }
 
@@ -736,8 +890,12 @@ describe(`fuzz: reply stream parser (FUZZ_SEED=${MASTER_SEED})`, () => {
             finished: true,
             finishReason: expected.finishReason,
             ...(expected.model ? { model: expected.model } : {}),
-            ...(expected.parentMessageId ? { parentMessageId: expected.parentMessageId } : {})
+            ...(expected.parentMessageId ? { parentMessageId: expected.parentMessageId } : {}),
+            ...expected.extras
           })
+          for (const key of ['title', 'moderated', 'reasoning'] as const) {
+            if (!expected.extras || !(key in expected.extras)) expect(whole.state[key]).toBeUndefined()
+          }
           expect(whole.progress).toEqual(expected.progress)
           expect(whole.locked).toBe(false)
         } catch (error) {

@@ -60,6 +60,26 @@ describe('a long v1 reply allocates in proportion to its length', () => {
   })
 })
 
+describe('a long 2026 reply with citation markers allocates in proportion to its length', () => {
+  // "cite" puts a citation after every sentence (every 12th word here) and splits one across
+  // deltas: the markers must not turn the appended pieces into rewrites of the whole text.
+  it.each([true, false])('markdown: %s — streamed deltas, onProgress and the result', async (markdown) => {
+    const { api: floor } = await setup({ shape: '2026', reply: () => REPLY }, { markdown: true })
+    const { api } = await setup({ shape: '2026', reply: () => REPLY }, { markdown })
+    const baseline = await collectionsDuring(() => floor.sendMessage('cite it'))
+    let joined = ''
+    let progress = 0
+    const measured = await collectionsDuring(async () => {
+      const stream = api.streamMessage('cite it', { onProgress: (text) => (progress = text.length) })
+      for await (const update of stream) joined = update.replaced ? update.delta : joined + update.delta
+      expect(joined).toBe((await stream.result).text)
+    })
+    expect(joined).not.toMatch(/[\ue200-\ue206]/)
+    expect(progress).toBeGreaterThan(REPLY.length * 0.8)
+    expect(measured).toBeLessThanOrEqual(3 * baseline + 40)
+  })
+})
+
 describe('the CLI printer on a long v1 reply allocates in proportion to its length', () => {
   it.each(['render', 'plain'] as const)('%s', async (mode) => {
     const { api } = await setup({ reply: () => REPLY }, { markdown: true })

@@ -4,7 +4,7 @@ import { ChatGPTError, ChatGPTMessageStream, type ChatGPTStreamUpdate } from '..
 import type { StreamShape, TestBackend } from '../packages/chatgpt-kit/src/testing/index.js'
 import { rejectionOf, setup, until } from './helpers/backend.js'
 
-const SHAPES: StreamShape[] = ['2022', '2023', 'v1']
+const SHAPES: StreamShape[] = ['2022', '2023', 'v1', '2026']
 const REPLY = 'Hello **wörld** 😀 — a reply with `code` and [a link](https://example.com).'
 const LONG = Array.from({ length: 200 }, (_, i) => `word${i}`).join(' ')
 

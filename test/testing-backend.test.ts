@@ -339,7 +339,7 @@ describe('POST /backend-api/conversation streams', () => {
     expect(defaultReply('hi')).not.toContain('```')
   })
 
-  it.each<StreamShape>(['2022', '2023', 'v1'])('frames a cumulative %s stream that ends with [DONE]', async (shape) => {
+  it.each<StreamShape>(['2022', '2023', 'v1', '2026'])('frames a cumulative %s stream that ends with [DONE]', async (shape) => {
     const b = await start({ shape })
     const { res, events, states, final } = await sendAndRead(b, await accessToken(b), { prompt })
     expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
@@ -745,7 +745,7 @@ describe('faults', () => {
     expect(await json.json()).toEqual({ hello: 'world' })
   })
 
-  it.each<StreamShape>(['2022', '2023', 'v1'])('cuts a %s stream after N events without [DONE]', async (shape) => {
+  it.each<StreamShape>(['2022', '2023', 'v1', '2026'])('cuts a %s stream after N events without [DONE]', async (shape) => {
     const b = await start({ shape, reply: () => 'a b c d e f' })
     b.fault({ type: 'cut', afterEvents: 2 })
     const res = await post(b, await accessToken(b), messageBody())
@@ -757,7 +757,7 @@ describe('faults', () => {
     expect(final.status === undefined || final.status === 'in_progress').toBe(true)
   })
 
-  it.each<StreamShape>(['2022', '2023', 'v1'])('cuts a finished %s stream before [DONE]', async (shape) => {
+  it.each<StreamShape>(['2022', '2023', 'v1', '2026'])('cuts a finished %s stream before [DONE]', async (shape) => {
     const b = await start({ shape, reply: () => 'a b c d e f' })
     b.fault({ type: 'cut', finished: true })
     b.fault({ type: 'cut', finished: true, afterEvents: 1 })

@@ -155,7 +155,7 @@ export function buildProgram(ctx: Context, result: { exitCode: number }): Comman
     .description('run the bundled local test backend until Ctrl-C, and print how to use it')
     .option('--port <n>', 'port to listen on; a fixed one keeps the address across restarts (default: a free one)')
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
-    .option('--shape <shape>', 'stream shape: 2022, 2023 or v1', 'v1')
+    .option('--shape <shape>', 'stream shape: 2022, 2023, v1 or 2026', 'v1')
     .option('--delay <ms>', 'pause between streamed tokens', '15')
     .action(async (options, _command: Command) => {
       await testBackend(ctx, options)

@@ -42,6 +42,7 @@ import { conversationsPath, toConversationsPage } from './internal/conversation-
 import { feedbackBody, moderationBody } from './internal/endpoint-bodies.js'
 import { createProxyAwareFetch } from './internal/proxy-fetch.js'
 import type { ReplyState } from './internal/reply.js'
+import { replyExtras } from './internal/reply-extras.js'
 import { replyPresenter } from './internal/reply-presenter.js'
 import { jsonAnswer } from './internal/response-handlers.js'
 import { Secrets } from './internal/secrets.js'
@@ -605,7 +606,8 @@ export class ChatGPTAPI {
           conversationId: state.conversationId ?? body.conversation_id ?? '',
           parentMessageId: ids.parentMessageId ?? state.parentMessageId ?? '',
           model: state.model,
-          finishReason: state.finishReason
+          finishReason: state.finishReason,
+          ...replyExtras(state)
         }
       })
     } catch (error) {

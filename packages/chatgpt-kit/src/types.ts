@@ -156,7 +156,11 @@ export type MessageFeedbackRating = 'thumbsUp' | 'thumbsDown'
  *
  * With the 2022 and 2023 shapes this is the parsed event as the server sent it (it may have no
  * `message`, e.g. a moderation event). With the 2024 delta encoding it is the message document
- * the deltas have built so far, so callers see the same shape whatever the server speaks.
+ * the deltas have built so far, so callers see the same shape whatever the server speaks. 2026
+ * streams build one document per message (system, user, thoughts, tool calls and results, the
+ * answer): each event is the document it changed, and their typed events (`{type:
+ * 'title_generation', …}` and the like) come as sent. The answer is the document whose message is
+ * an assistant's text to `all`; its text there is the server's, citation markers included.
  */
 export type ConversationResponseEvent = {
   message?: Message
@@ -180,6 +184,11 @@ export type Message = {
   recipient: string
   /** 2023+: `'in_progress'`, then `'finished_successfully'` */
   status?: string
+  /**
+   * 2025+ reasoning models: `null` or `'final'` for the answer; other channels (`'analysis'`,
+   * `'commentary'`) are not shown.
+   */
+  channel?: string | null
   metadata: MessageMetadata
   [key: string]: unknown
 }
@@ -237,6 +246,8 @@ export type SendMessageOptions = {
    *   shares the parts that did not change with the other events' objects (that is what keeps an
    *   event's cost independent of the reply's length), so treat it as read-only: changing it could
    *   change what later events show.
+   * - 2026 streams: the same, per message document (see {@link ConversationResponseEvent}), and
+   *   typed events as sent.
    *
    * @example
    * ```ts
@@ -296,6 +307,24 @@ export type ChatGPTReply = {
   model?: string
   /** Why the reply ended: `'stop'`, `'max_tokens'`, … when the server said. */
   finishReason?: string
+  /**
+   * The conversation's title, when the server generated one while replying (2026 streams send
+   * `title_generation` on a conversation's first turn); absent otherwise. Fetch or generate one
+   * with the conversation endpoints when you need it for sure.
+   */
+  title?: string
+  /**
+   * The reasoning summaries of a reasoning model (its "thoughts"), as plain paragraphs, when the
+   * server streamed any: kept apart from {@link ChatGPTReply.text}, which holds only the answer.
+   * Absent for models that do not reason, and for servers that do not stream their thoughts.
+   */
+  reasoning?: string
+  /**
+   * `true` when a moderation result in the stream flagged or blocked the exchange (the prompt or
+   * the reply), `false` when the stream carried moderation results that did neither; absent when
+   * it carried none (most 2024–26 streams).
+   */
+  moderated?: boolean
 }
 
 /** Timeout and abort of one call to the backend. */

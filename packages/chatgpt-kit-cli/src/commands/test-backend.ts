@@ -20,7 +20,9 @@ export async function testBackend(
   const delay = Number(options.delay ?? 15)
   if (!(delay >= 0)) throw new UsageError('--delay takes milliseconds (0 or more)')
   const shape = options.shape ?? 'v1'
-  if (shape !== '2022' && shape !== '2023' && shape !== 'v1') throw new UsageError("--shape takes '2022', '2023' or 'v1'")
+  if (shape !== '2022' && shape !== '2023' && shape !== 'v1' && shape !== '2026') {
+    throw new UsageError("--shape takes '2022', '2023', 'v1' or '2026'")
+  }
 
   // Loaded only here: the other commands never need it.
   const { createTestBackend } = await import('chatgpt-kit/testing')

@@ -8,6 +8,7 @@ import { ChatGPTError } from '../errors.js'
 import type { ConversationJSONBody } from '../types.js'
 import { continueMessageBody } from './action-bodies.js'
 import type { ReplyState } from './reply.js'
+import { joinedExtras } from './reply-extras.js'
 
 /** Observes every change of a reply's text, with its state (`state.appended`: how it grew). */
 export type TextObserver = (text: string, state: ReplyState, appended: string | undefined) => void
@@ -56,6 +57,7 @@ export async function replyWithContinuations(
     }
     state = {
       ...state,
+      ...joinedExtras(previous, state),
       model: state.model ?? previous.model,
       parentMessageId: previous.parentMessageId ?? state.parentMessageId
     }

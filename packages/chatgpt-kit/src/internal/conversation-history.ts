@@ -4,6 +4,7 @@
  */
 import { ChatGPTError } from '../errors.js'
 import type { ConversationNodeJSON, HistoryMessage } from '../types.js'
+import { withoutCitations } from './citation-markers.js'
 import { toDate } from './dates.js'
 import { visibleRole } from './visible-role.js'
 
@@ -19,7 +20,8 @@ export function toHistoryMessage(node: ConversationNodeJSON | undefined): Histor
   const result: HistoryMessage = {
     id: node.id,
     role,
-    text: parts.filter((part): part is string => typeof part === 'string').join('\n'),
+    // Citation markers are not text (see citation-markers.ts), in a history as in a stream.
+    text: withoutCitations(parts.filter((part): part is string => typeof part === 'string').join('\n')),
     parentId: typeof node.parent === 'string' ? node.parent : undefined,
     createTime: toDate(message.create_time)
   }

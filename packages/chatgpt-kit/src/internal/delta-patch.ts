@@ -28,6 +28,16 @@
 /** One operation as the server sends it. */
 export type DeltaOp = { p?: unknown; o?: unknown; v?: unknown }
 
+/** One edit of a watched string: a piece appended, or the length it was cut to (`truncate`). */
+export type WatchedEdit = string | number
+
+/**
+ * How the last {@link DeltaDocument.apply} changed the watched path: `edits` when all it did
+ * there was to append to or cut the string it holds; `clobbered` when anything else may have
+ * changed it (a write at, above or below the path).
+ */
+export type WatchedChanges = { readonly edits: readonly WatchedEdit[]; readonly clobbered: boolean }
+
 /** A path longer than this many characters is ignored (real paths are ~30). */
 export const MAX_PATH_CHARS = 1024
 
@@ -129,6 +139,23 @@ export class DeltaDocument {
   readonly #oversized = new WeakSet<object>()
   #spent = 0
   #work = 0
+  /** The watched path's keys (see the constructor), and what the current event did there. */
+  readonly #watch: string[] | undefined
+  #watchEdits: WatchedEdit[] = []
+  #watchClobbered = false
+
+  /**
+   * @param watchPath - A path (e.g. the reply text's) whose edits {@link DeltaDocument.watched}
+   *   reports, so that a reader can follow the string there without reading it whole.
+   */
+  constructor(watchPath?: string) {
+    this.#watch = watchPath === undefined ? undefined : parseDeltaPath(watchPath)
+  }
+
+  /** What the last {@link DeltaDocument.apply} did at the watched path (see {@link WatchedChanges}). */
+  get watched(): WatchedChanges {
+    return { edits: this.#watchEdits, clobbered: this.#watchClobbered }
+  }
 
   /**
    * Work units charged so far, over all events (see {@link MAX_WORK_PER_EVENT}); for tests and
@@ -166,6 +193,8 @@ export class DeltaDocument {
   /** Applies one top-level op (one event); `p` and `o` fall back to the previous ones. */
   apply(delta: DeltaOp): void {
     this.#spent = 0
+    if (this.#watchEdits.length > 0) this.#watchEdits = []
+    this.#watchClobbered = false
     if (typeof delta.p === 'string' && delta.p !== this.#path) {
       this.#path = delta.p
       this.#keys = parseDeltaPath(delta.p)
@@ -234,12 +263,38 @@ export class DeltaDocument {
 
     const current = keys.length === 0 ? this.#root : node
     const next = this.#valueAfter(op, current, value)
-    if (next === IGNORED || next === current) return
+    if (next === IGNORED) return
+    // Before the check below: a merge into an owned container changes it in place, so `next` is
+    // `current` although the contents changed.
+    if (this.#watch) this.#noteWatched(keys, op, current, value)
+    if (next === current) return
     if (keys.length === 0) {
       this.#root = next === REMOVED ? undefined : next
       return
     }
     this.#writeAlong(parents, keys, next)
+  }
+
+  /**
+   * Records a change about to be written at `keys`, when it touches the watched path: an append
+   * of a string to the string there, or a cut of it to a length, is an edit; anything else on the
+   * same line (the path itself, an ancestor, a descendant, or an array's `-`) clobbers it.
+   */
+  #noteWatched(keys: string[], op: string, current: unknown, value: unknown): void {
+    const watch = this.#watch!
+    const shared = Math.min(keys.length, watch.length)
+    for (let i = 0; i < shared; i++) if (keys[i] !== watch[i] && keys[i] !== '-') return
+    if (keys.length === watch.length && typeof current === 'string') {
+      if (op === 'append' && typeof value === 'string') {
+        this.#watchEdits.push(value)
+        return
+      }
+      if (op === 'truncate' && Number.isInteger(value) && (value as number) >= 0) {
+        this.#watchEdits.push(value as number)
+        return
+      }
+    }
+    this.#watchClobbered = true
   }
 
   /** The new value at the path, or IGNORED; may change `current` itself when this document owns it. */

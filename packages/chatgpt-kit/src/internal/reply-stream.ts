@@ -1,7 +1,8 @@
 /**
  * One reply stream, start to end: bytes → events → reply state → callbacks, and the rule for
  * how every stream settles: `[DONE]` resolves; an end without `[DONE]` resolves
- * only if the assistant message had finished; an error event rejects.
+ * only if the assistant message had finished or the server had said the stream was complete
+ * (`message_stream_complete`, which 2026 servers send just before `[DONE]`); an error event rejects.
  */
 import { ChatGPTError } from '../errors.js'
 import type { ConversationResponseEvent } from '../types.js'
@@ -71,7 +72,7 @@ export async function readReplyStream(body: BodyReader, handlers: ReplyStreamHan
       } catch (error) {
         if (!(error instanceof ChatGPTError) || error.code !== 'network') throw error
         // A reset after the assistant had finished loses nothing (the same rule as a clean end).
-        if (reader.state.finished) return reader.state
+        if (complete(reader.state)) return reader.settle()
         throw incomplete(reader.state, error.originalError)
       }
       if (!chunk) {
@@ -88,9 +89,14 @@ export async function readReplyStream(body: BodyReader, handlers: ReplyStreamHan
   }
 
   if (outcome instanceof ChatGPTError) throw outcome
-  if (outcome === 'done' || reader.state.finished) return reader.state
+  if (outcome === 'done' || complete(reader.state)) return reader.settle()
   if (!sawEvent) notAStream(head.text)
   throw incomplete(reader.state)
+}
+
+/** Whether a stream that ended without `[DONE]` still gave the whole reply. */
+function complete(state: ReplyState): boolean {
+  return state.finished || state.streamComplete === true
 }
 
 /** The first few KB of a body, as text, while it has not shown itself to be a stream. */

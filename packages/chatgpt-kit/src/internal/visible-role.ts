@@ -4,8 +4,10 @@
 import type { Message } from '../types.js'
 
 /**
- * Whether a message shows in the chat: user or assistant text addressed to everyone. Hidden
- * system messages, tool calls and tool output are part of the tree but not of the chat.
+ * Whether a message shows in the chat: user or assistant text addressed to everyone, on no
+ * channel or the `final` one. Hidden system messages, tool calls and tool output, thoughts
+ * (`content_type: "thoughts"`) and an assistant's `analysis`/`commentary` channels (2025–26
+ * reasoning models) are part of the tree but not of the chat.
  */
 export function visibleRole(message: Message | null | undefined): 'user' | 'assistant' | undefined {
   if (!message || typeof message !== 'object') return undefined
@@ -16,5 +18,7 @@ export function visibleRole(message: Message | null | undefined): 'user' | 'assi
   if ((message.recipient ?? 'all') !== 'all') return undefined
   if ((message.content?.content_type ?? 'text') !== 'text') return undefined
   if (message.metadata?.is_visually_hidden_from_conversation === true) return undefined
+  const channel = message.channel
+  if (channel !== undefined && channel !== null && channel !== 'final') return undefined
   return shown
 }

@@ -6,7 +6,7 @@ import { ClearanceGate } from './cloudflare.js'
 import type { BackendContext } from './context.js'
 import { ConversationStore } from './conversation-store.js'
 import { FaultQueue } from './faults.js'
-import { isStreamShape, resolveOptions } from './options.js'
+import { STREAM_SHAPES, isStreamShape, resolveOptions } from './options.js'
 import { Protocol2026State } from './protocol-2026-state.js'
 import { ReplySlots } from './reply-slots.js'
 import { RequestLog } from './request-log.js'
@@ -111,7 +111,7 @@ export async function createTestBackend(options?: TestBackendOptions): Promise<T
       return ctx.shape
     },
     set shape(shape: StreamShape) {
-      if (!isStreamShape(shape)) throw new TypeError('shape must be one of 2022, 2023, v1')
+      if (!isStreamShape(shape)) throw new TypeError(`shape must be one of ${STREAM_SHAPES.join(', ')}`)
       ctx.shape = shape
     },
     get rotateSessionTokens() {

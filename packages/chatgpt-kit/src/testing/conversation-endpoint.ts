@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import { peekUserId, requireUser } from './access.js'
+import { titleFrom } from './backend-api-endpoints.js'
 import type { BackendContext, Exchange } from './context.js'
 import { isProblem, parseConversationRequest, type ConversationRequest, type RequestProblem } from './conversation-request.js'
 import { unixSeconds, type StoredConversation } from './conversation-store.js'
@@ -9,7 +10,7 @@ import { createRenderer } from './event-shapes.js'
 import { sendAnswerFault } from './faults.js'
 import { requireJson, sendDetail, sendJson } from './http-io.js'
 import { defaultModel, unknownModel } from './models.js'
-import { isStreamShape } from './options.js'
+import { STREAM_SHAPES, isStreamShape } from './options.js'
 import { runReply } from './reply-stream.js'
 import { ReplyWriter } from './reply-writer.js'
 import type { ConversationMessage, ReplyContext, StreamShape, TestUser } from './types.js'
@@ -47,7 +48,7 @@ export async function handleConversation(ctx: BackendContext, ex: Exchange): Pro
   if (!json.ok) return
   const shape = requestedShape(ctx, req)
   if (!shape) {
-    return sendDetail(res, 400, 'x-test-shape must be 2022, 2023 or v1.', 'invalid_test_shape')
+    return sendDetail(res, 400, `x-test-shape must be one of ${STREAM_SHAPES.join(', ')}.`, 'invalid_test_shape')
   }
   const request = parseConversationRequest(json.value)
   if (isProblem(request)) return sendProblem(ex, request)
@@ -149,13 +150,16 @@ async function streamPlannedReply(
   const held = tokens.slice(sent.length)
 
   const { conversation, userMessage, assistant } = placeMessages(ctx, user, request, plan, conversationId)
+  // 2026 servers title a new conversation while they answer its first message.
+  const title = shape === '2026' && !plan.conversation ? titleFrom(plan.prompt) : undefined
+  if (title !== undefined) conversation.title = title
   const outcome = await runReply({
     writer: new ReplyWriter(ex.res, {
       eventDelayMs: options.eventDelayMs,
       chunking: options.chunking,
       stalledClientTimeoutMs: options.stalledClientTimeoutMs
     }),
-    renderer: createRenderer(shape, { conversationId, assistant, user: userMessage }),
+    renderer: createRenderer(shape, { conversationId, assistant, user: userMessage, prompt: plan.prompt, title }),
     assistant,
     chunks: groupTokens(sent, options.tokensPerEvent),
     finishReason: held.length > 0 ? 'max_tokens' : 'stop',

@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto'
+import { render2026 } from './event-shape-2026.js'
+import { DONE_FRAME, PING_FRAME, failureFrames, frame, hiddenSystemMessage } from './sse-frames.js'
 import type { ConversationMessage, StreamShape } from './types.js'
+
+export { DONE_FRAME }
 
 /** The live reply a stream renders; the caller updates `assistant` before each render call. */
 export interface ReplyView {
@@ -8,6 +12,10 @@ export interface ReplyView {
   assistant: ConversationMessage
   /** The user message to echo before the reply (absent for `continue`). */
   user?: ConversationMessage
+  /** The prompt the reply answers (for `continue`: the thread's last user message). */
+  prompt: string
+  /** A title to stream (`'2026'`: a new conversation's first turn). */
+  title?: string
 }
 
 /**
@@ -29,17 +37,6 @@ export interface StreamRenderer {
   detail(detail: string): string
 }
 
-/** The stream's last frame. */
-export const DONE_FRAME = 'data: [DONE]\n\n'
-
-/** One SSE frame; `pad` adds the trailing spaces real servers leave on some lines. */
-function frame(data: unknown, event?: string, pad = ''): string {
-  return `${event === undefined ? '' : `event: ${event}\n`}data: ${JSON.stringify(data)}${pad}\n\n`
-}
-
-// Named `ping` events with an empty data line occur mid-stream; clients must skip them.
-const PING_FRAME = 'event: ping\ndata: \n\n'
-
 /** A renderer for `shape`, fresh per stream. */
 export function createRenderer(shape: StreamShape, view: ReplyView): StreamRenderer {
   switch (shape) {
@@ -49,14 +46,13 @@ export function createRenderer(shape: StreamShape, view: ReplyView): StreamRende
       return render2023(view)
     case 'v1':
       return renderV1(view)
+    case '2026':
+      return render2026(view)
   }
 }
 
 function commonFailures(view: ReplyView): Pick<StreamRenderer, 'error' | 'detail'> {
-  return {
-    error: (error) => frame({ message: null, conversation_id: view.conversationId, error }),
-    detail: (detail) => frame({ detail })
-  }
+  return failureFrames(view.conversationId)
 }
 
 function render2022(view: ReplyView): StreamRenderer {
@@ -88,18 +84,7 @@ function render2022(view: ReplyView): StreamRenderer {
 
 /** The hidden system message and the user echo that 2023+ streams start with. */
 function preambleMessages(view: ReplyView): ConversationMessage[] {
-  const system: ConversationMessage = {
-    id: randomUUID(),
-    author: { role: 'system', name: null, metadata: {} },
-    create_time: view.assistant.create_time,
-    update_time: null,
-    content: { content_type: 'text', parts: [''] },
-    status: 'finished_successfully',
-    end_turn: true,
-    weight: 0,
-    metadata: { is_visually_hidden_from_conversation: true },
-    recipient: 'all'
-  }
+  const system = hiddenSystemMessage(view.assistant.create_time)
   return view.user ? [system, view.user] : [system]
 }
 

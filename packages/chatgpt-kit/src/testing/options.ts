@@ -39,11 +39,12 @@ export const TEST_BACKEND_DEFAULTS: ResolvedOptions = {
   ...PROTOCOL_2026_DEFAULTS
 }
 
-const SHAPES: readonly StreamShape[] = ['2022', '2023', 'v1']
+/** Every event shape, oldest first. */
+export const STREAM_SHAPES: readonly StreamShape[] = ['2022', '2023', 'v1', '2026']
 
 /** Whether `value` names an event shape. */
 export function isStreamShape(value: unknown): value is StreamShape {
-  return SHAPES.includes(value as StreamShape)
+  return STREAM_SHAPES.includes(value as StreamShape)
 }
 
 /**
@@ -56,7 +57,7 @@ export function resolveOptions(options: TestBackendOptions = {}): ResolvedOption
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined))
   const resolved: ResolvedOptions = { ...TEST_BACKEND_DEFAULTS, ...defined }
   const { shape, reply, chunking } = resolved
-  if (!isStreamShape(shape)) throw new TypeError(`shape must be one of ${SHAPES.join(', ')}`)
+  if (!isStreamShape(shape)) throw new TypeError(`shape must be one of ${STREAM_SHAPES.join(', ')}`)
   if (typeof reply !== 'function') throw new TypeError('reply must be a function')
   if (chunking !== 'event' && chunking !== 'bytes' && !isPositiveInteger(chunking)) {
     throw new RangeError("chunking must be 'event', 'bytes' or a positive integer")

@@ -1,14 +1,29 @@
 import type { BackendProtocol, TestConduitToken, TestSentinelTurn } from './protocol-2026-types.js'
 
 /**
- * Which of the three event shapes the ChatGPT web backend has streamed over time:
+ * Which of the event shapes the ChatGPT web backend has streamed over time:
  *
  * - `'2022'`: `{message: {role, content, end_turn, …}, conversation_id, error}`
  * - `'2023'`: `message.author`, `message.status`, `metadata.finish_details`, a hidden system
  *   message and an echo of the user message before the reply, moderation events after it
  * - `'v1'`: 2024 delta encoding, JSON-patch-like `{p, o, v}` ops with sticky `p` and `o`
+ * - `'2026'`: the delta encoding as the 2026-01 capture shows it (PROTOCOL-2026.md §7.1): one
+ *   document per message counted by `c` (hidden system message, user message, assistant), typed
+ *   events as bare `data:` lines (`resume_conversation_token`, `input_message`,
+ *   `message_marker`, `title_generation`, `conversation_detail_metadata`, `server_ste_metadata`,
+ *   `message_stream_complete`), and `finish_details` merged into the metadata by the final patch.
+ *   A new conversation's first turn streams a title (`title_generation`, mid-stream and again at
+ *   the end), which the conversation then has. Words of the prompt (whole words, any case) add
+ *   what 2026 turns carry besides the answer, none of it part of the reply's text:
+ *   - `think`: a thoughts message before the answer (two reasoning summaries, one cut back by a
+ *     `truncate` op) and its `reasoning_recap`: a client reports them as the reply's `reasoning`;
+ *   - `cite`: a hidden orchestration cell (`{"skipped_mainline":true}`), a `web.run` search call
+ *     and its tool message before the answer, and citation markers (`\ue200cite\ue202turn0searchN\ue201`)
+ *     in the answer: one split across the first two deltas, one after every sentence, and one
+ *     sent and taken back by `truncate` in the final patch;
+ *   - `flag`: a `moderation` event that flags the exchange.
  */
-export type StreamShape = '2022' | '2023' | 'v1'
+export type StreamShape = '2022' | '2023' | 'v1' | '2026'
 
 /** What the reply function is told about the message it answers. */
 export interface ReplyContext {
@@ -63,7 +78,7 @@ export interface TestBackendOptions {
   host?: string
   /**
    * Event shape of conversation streams. Can be changed later with {@link TestBackend.shape}
-   * and overridden per request with the header `x-test-shape: 2022 | 2023 | v1`.
+   * and overridden per request with the header `x-test-shape: 2022 | 2023 | v1 | 2026`.
    * @defaultValue `'v1'`
    */
   shape?: StreamShape
