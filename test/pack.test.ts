@@ -11,9 +11,10 @@ import { pack, type PackResult } from './helpers/npm.js'
 // slipping in (a bundled dependency, source maps, sources) fails here rather than on users' disks;
 // raise one deliberately when the package really grows.
 const packages = [
-  // Measured: 283,600 bytes packed (1.0 MB unpacked, 15 files) with the account pool, the
-  // Completions client and the test backend's /v1 API. Ceiling about 10% above.
-  { dir: 'packages/chatgpt-kit', name: 'chatgpt-kit', maxPackedBytes: 312_000 },
+  // Measured: 318,400 bytes packed (1.2 MB unpacked) with the account pool, the Completions
+  // client, the test backend's /v1 API and its 2026 mode, and the 2026 stream reader. Ceiling
+  // about 10% above.
+  { dir: 'packages/chatgpt-kit', name: 'chatgpt-kit', maxPackedBytes: 350_000 },
   // Measured: 33,658 bytes packed (114,081 unpacked, 4 files). Ceiling about 12% above.
   { dir: 'packages/chatgpt-kit-cli', name: 'chatgpt-kit-cli', maxPackedBytes: 38_000 },
   // Measured: 26,000 bytes packed (92,000 unpacked) with the gateway's first step. Ceiling: room

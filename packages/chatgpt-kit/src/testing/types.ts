@@ -660,7 +660,7 @@ export interface TestBackend {
    * @example
    * ```ts
    * const turns = backend.sentinelTurns()
-   * expect(turns.every((turn) => turn.usedBy === '/backend-api/f/conversation')).toBe(true)
+   * const allSent = turns.every((turn) => turn.usedBy === '/backend-api/f/conversation')
    * ```
    */
   sentinelTurns(): TestSentinelTurn[]
