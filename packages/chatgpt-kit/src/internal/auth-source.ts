@@ -8,6 +8,11 @@ import type { User } from '../types.js'
 export interface AuthSource {
   /** The signed-in user, once a session answer named one; `null` when nothing has. */
   readonly user: User | null
+  /**
+   * The ChatGPT account (workspace) id the last session answer named (`account.id`), if any:
+   * protocol '2026' sends it as `ChatGPT-Account-Id`.
+   */
+  readonly accountId?: string
   /** False when there is nothing to get another access token from. */
   readonly canRefresh: boolean
   /**

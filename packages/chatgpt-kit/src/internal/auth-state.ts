@@ -28,6 +28,7 @@ export class AuthState implements AuthSource {
   readonly canRefresh = true
   #sessionToken: string
   #user: User | null = null
+  #accountId: string | undefined
   readonly #cache: AccessTokenCache
   readonly #options: AuthOptions
   readonly #observers = new Set<(event: AuthEvent) => void>()
@@ -46,6 +47,11 @@ export class AuthState implements AuthSource {
   /** The signed-in user, once a session answer named one. */
   get user(): User | null {
     return this.#user
+  }
+
+  /** The account id the last session answer named (`account.id`), if any. */
+  get accountId(): string | undefined {
+    return this.#accountId
   }
 
   /**
@@ -116,6 +122,9 @@ export class AuthState implements AuthSource {
           attempt: retries + 1
         })
         if (session.user) this.#user = session.user
+        // Each answer names the account of the token it hands out: an answer without one is a
+        // token of no account in particular, not the last one's.
+        this.#accountId = session.accountId
         if (session.rotatedSessionToken) {
           // The old token stays a secret: it may still be echoed back somewhere.
           secrets.add(session.rotatedSessionToken)

@@ -16,6 +16,8 @@ export type BackendCall = {
   /** `backendApiBaseUrl`, which `url` starts with: a bare 404 says to check it. */
   baseUrl: string
   body?: unknown
+  /** Headers of this request alone (see `RequestSpec.headers`). */
+  headers?: Record<string, string>
   call: CallSignal
   maxRetries: number
   /**
@@ -25,7 +27,16 @@ export type BackendCall = {
   idempotent?: boolean
   /** The option `baseUrl` is. @defaultValue `'backendApiBaseUrl'` */
   baseUrlName?: 'apiBaseUrl' | 'backendApiBaseUrl'
+  /**
+   * The one re-authentication after a 401, shared by the requests of one protocol '2026' turn
+   * (bootstrap, sentinel, conduit, send), so that a token the server keeps refusing costs one
+   * sign-in per turn, not one per step. @defaultValue a budget of this request's own
+   */
+  reauth?: ReauthBudget
 }
+
+/** Whether the one re-authentication a call may make after a 401 has been made. */
+export type ReauthBudget = { used: boolean }
 
 export async function backendCall<T>(
   transport: Transport,
@@ -42,7 +53,7 @@ export async function backendCall<T>(
     log: (line: string) => transport.log(line),
     call
   }
-  let reauthenticated = false
+  const reauth = request.reauth ?? { used: false }
   for (let retries = 0, attempt = 1; ; attempt++) {
     const accessToken = await auth.accessToken(call.signal)
     try {
@@ -52,6 +63,7 @@ export async function backendCall<T>(
           url: request.url,
           baseUrl: { name: request.baseUrlName ?? 'backendApiBaseUrl', url: request.baseUrl },
           body: request.body,
+          headers: request.headers,
           accessToken,
           signal: call.signal,
           attempt,
@@ -62,8 +74,8 @@ export async function backendCall<T>(
       )
     } catch (error) {
       if (call.aborted) throw call.reason
-      if (error instanceof ChatGPTError && error.code === 'token_expired' && !reauthenticated) {
-        reauthenticated = true
+      if (error instanceof ChatGPTError && error.code === 'token_expired' && !reauth.used) {
+        reauth.used = true
         transport.log(
           `${backoff.what}: access token refused (${error.statusCode}); ${auth.canRefresh ? 're-auth and one more try' : 'it cannot be refreshed'}`
         )

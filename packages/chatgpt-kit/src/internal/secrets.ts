@@ -21,12 +21,20 @@ const MIN_SECRET_LENGTH = 8
  */
 export const MAX_ACCESS_TOKENS = 256
 
+/**
+ * Protocol '2026' turns hand out tokens of their own (the sentinel's prepare and requirements
+ * tokens, the proof of work, the turnstile answer, the conduit token): five or so per message,
+ * each valid for minutes to hours. Only the newest are kept, as with access tokens.
+ */
+export const MAX_TURN_TOKENS = 256
+
 /** The longest error message we hand out, cut only after redaction so no part of a secret survives. */
 export const MAX_MESSAGE_CHARS = 600
 
 export class Secrets {
   readonly #lasting = new Set<string>()
   readonly #accessTokens = new Set<string>()
+  readonly #turnTokens = new Set<string>()
 
   /** Adds a session token, clearance token or proxy password: kept for the client's life. */
   add(secret: string | undefined): void {
@@ -35,12 +43,12 @@ export class Secrets {
 
   /** Adds an access token; the oldest are dropped past {@link MAX_ACCESS_TOKENS}. */
   addAccessToken(token: string | undefined): void {
-    if (!token || token.length < MIN_SECRET_LENGTH) return
-    this.#accessTokens.delete(token)
-    this.#accessTokens.add(token)
-    if (this.#accessTokens.size > MAX_ACCESS_TOKENS) {
-      this.#accessTokens.delete(this.#accessTokens.values().next().value!)
-    }
+    addBounded(this.#accessTokens, token, MAX_ACCESS_TOKENS)
+  }
+
+  /** Adds a token of one protocol '2026' turn; the oldest are dropped past {@link MAX_TURN_TOKENS}. */
+  addTurnToken(token: string | undefined): void {
+    addBounded(this.#turnTokens, token, MAX_TURN_TOKENS)
   }
 
   /**
@@ -50,7 +58,7 @@ export class Secrets {
    */
   redact(text: string): string {
     const found: [start: number, end: number][] = []
-    for (const set of [this.#lasting, this.#accessTokens]) {
+    for (const set of [this.#lasting, this.#accessTokens, this.#turnTokens]) {
       for (const secret of set) {
         for (let at = text.indexOf(secret); at !== -1; at = text.indexOf(secret, at + 1)) {
           found.push([at, at + secret.length])
@@ -103,7 +111,7 @@ export class Secrets {
 
   /** True when a header name holds a secret, in any case: header names come lowercased. */
   #inHeaderName(name: string): boolean {
-    for (const set of [this.#lasting, this.#accessTokens]) {
+    for (const set of [this.#lasting, this.#accessTokens, this.#turnTokens]) {
       for (const secret of set) if (name.includes(secret.toLowerCase())) return true
     }
     return false
@@ -119,6 +127,14 @@ export class Secrets {
     if (typeof code === 'string') (copy as Error & { code?: string }).code = code
     return copy
   }
+}
+
+/** Adds `token` to `set` as its newest entry, dropping the oldest past `max`. */
+function addBounded(set: Set<string>, token: string | undefined, max: number): void {
+  if (!token || token.length < MIN_SECRET_LENGTH) return
+  set.delete(token)
+  set.add(token)
+  if (set.size > max) set.delete(set.values().next().value!)
 }
 
 /** The "    at …" lines of a stack, without the message line(s) above them. */

@@ -5,6 +5,7 @@
 import { ChatGPTError, type ChatGPTErrorCode } from '../errors.js'
 import type { SessionResult, User } from '../types.js'
 import { rotatedSessionToken } from './browser-headers.js'
+import { isAccountId } from './jwt-claims.js'
 import { oneLine } from './redact.js'
 import { jsonAnswer } from './response-handlers.js'
 import type { Transport } from './transport.js'
@@ -20,6 +21,11 @@ const TOKEN_CHARACTERS = /^[\x21-\x7e]+$/
 export type Session = {
   accessToken: string
   user?: User
+  /**
+   * `account.id` of the answer (2025–26 sessions): the workspace the access token acts for, sent
+   * as `ChatGPT-Account-Id` in protocol '2026' (PROTOCOL-2026.md §11.1).
+   */
+  accountId?: string
   /** A new session token from `Set-Cookie`, when the server rotated it. */
   rotatedSessionToken?: string
   /** Its cookie chunks (`.0`, `.1`, …), or the token alone when it came whole. */
@@ -100,7 +106,14 @@ export async function requestSession(
   return {
     accessToken: session.accessToken,
     user: session.user && typeof session.user === 'object' ? session.user : undefined,
+    accountId: accountIdOf(session.account),
     rotatedSessionToken: rotated?.token,
     rotatedSessionParts: rotated?.parts
   }
+}
+
+/** `account.id` of a session answer, when it is an id that can go into a header. */
+function accountIdOf(account: unknown): string | undefined {
+  const id = account && typeof account === 'object' ? (account as { id?: unknown }).id : undefined
+  return isAccountId(id) ? id : undefined
 }

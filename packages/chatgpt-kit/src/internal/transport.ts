@@ -25,6 +25,11 @@ export type RequestSpec = {
   sessionToken?: string
   /** Sent as JSON. */
   body?: unknown
+  /**
+   * Headers of this request alone, over the client's (protocol '2026': the sentinel's tokens on
+   * a send, a page load's `sec-fetch-*` on the bootstrap). Never logged: they may hold tokens.
+   */
+  headers?: Record<string, string>
   /** Aborts the request and every read of its body. */
   signal: AbortSignal
   /** The option `url` was built from: a bare 404 then says to check it. */
@@ -47,6 +52,11 @@ export type ResponseHandler<T> = {
   what: string
   /** True when the content type is acceptable for this handler (checked before any body read). */
   accepts: (contentType: string) => boolean
+  /**
+   * True when an HTML page is the answer wanted (the 2026 bootstrap page); otherwise a 2xx HTML
+   * page is an error (a login page, a challenge).
+   */
+  html?: boolean
   handle: (response: Response, body: BodyReader | undefined, signal: AbortSignal) => Promise<T>
 }
 
@@ -106,7 +116,7 @@ export class Transport {
 
   async #send(spec: RequestSpec, accept: string): Promise<Response> {
     const { fetch } = this.options
-    const headers: Record<string, string> = { ...this.options.headers(spec), Accept: accept }
+    const headers: Record<string, string> = { ...this.options.headers(spec), ...spec.headers, Accept: accept }
     if (spec.accessToken) headers.Authorization = `Bearer ${spec.accessToken}`
     if (spec.body !== undefined) headers['Content-Type'] = 'application/json'
 
@@ -139,7 +149,7 @@ export class Transport {
       throw (this.options.errorFromResponse ?? errorFromResponse)(response, text, spec)
     }
     const contentType = response.headers.get('content-type') ?? ''
-    if (contentType.includes('html') || !handler.accepts(contentType)) {
+    if ((contentType.includes('html') && !handler.html) || !handler.accepts(contentType)) {
       const { text } = await readBodyText(response, signal, ERROR_BODY_BYTES, spec.url)
       throw unexpectedAnswerError(response, text, handler.what)
     }
