@@ -4,13 +4,14 @@
  * `types.ts`, at the bottom of the layers.)
  */
 import { ChatGPTError } from './errors.js'
-import type { ChatGPTAPIAccessTokenOptions, ChatGPTAPIOptions } from './types.js'
+import type { ChatGPTAPIAccessTokenOptions, ChatGPTAPIOptions, ChatGPTProtocol } from './types.js'
 import {
   assertBaseUrl,
   assertCount,
   assertDuration,
   assertHeaderValue,
   assertToken,
+  assertUuid,
   invalidArgument,
   validModel
 } from './internal/validate.js'
@@ -29,8 +30,19 @@ export const CHATGPT_API_DEFAULTS = {
   idleTimeoutMs: 120_000
 } as const
 
+/**
+ * The defaults protocol '2026' changes: today's site. (`chat.openai.com` redirects there, and a
+ * redirected POST would arrive as a GET.)
+ */
+export const PROTOCOL_2026_DEFAULTS = {
+  apiBaseUrl: 'https://chatgpt.com/api',
+  backendApiBaseUrl: 'https://chatgpt.com/backend-api'
+} as const
+
 /** The options with every default applied, checked. */
-export type ResolvedOptions = ChatGPTAPIOptions & {
+export type ResolvedOptions = Omit<ChatGPTAPIOptions, 'protocol'> & {
+  protocol: ChatGPTProtocol
+} & {
   -readonly [K in keyof typeof CHATGPT_API_DEFAULTS]: (typeof CHATGPT_API_DEFAULTS)[K] extends string
     ? string
     : (typeof CHATGPT_API_DEFAULTS)[K] extends number
@@ -50,7 +62,7 @@ export type ResolvedAccessTokenOptions = Omit<ResolvedOptions, 'sessionToken' | 
  *   message); `invalid_argument` for any other unusable value (never echoing it: it may be secret).
  */
 export function resolveOptions(opts: ChatGPTAPIOptions): ResolvedOptions {
-  const options: ResolvedOptions = { ...CHATGPT_API_DEFAULTS, ...definedOnly(opts ?? {}) }
+  const options = { ...defaultsFor(opts), ...definedOnly(opts ?? {}) } as ResolvedOptions
   if (!options.sessionToken) {
     throw new ChatGPTError('ChatGPT invalid session token', { code: 'invalid_argument' })
   }
@@ -65,7 +77,7 @@ export function resolveOptions(opts: ChatGPTAPIOptions): ResolvedOptions {
  *   constructor takes those), or for any unusable value.
  */
 export function resolveAccessTokenOptions(opts: ChatGPTAPIAccessTokenOptions): ResolvedAccessTokenOptions {
-  const options = { ...CHATGPT_API_DEFAULTS, ...definedOnly(opts ?? {}) } as ResolvedAccessTokenOptions
+  const options = { ...defaultsFor(opts), ...definedOnly(opts ?? {}) } as ResolvedAccessTokenOptions
   assertToken('accessToken', options.accessToken, true)
   if ((options as { sessionToken?: unknown }).sessionToken) {
     throw invalidArgument('fromAccessToken takes no sessionToken: pass both to new ChatGPTAPI({ sessionToken, accessToken }) instead')
@@ -90,12 +102,40 @@ function checkedRest<T extends Omit<ResolvedOptions, 'sessionToken'>>(options: T
     throw invalidArgument('debug must be a function that takes a line')
   }
   assertHeaderValue('userAgent', options.userAgent)
+  checkProtocolOptions(options)
   return {
     ...options,
     model: validModel('model', options.model),
     // Paths are appended with a leading slash.
     apiBaseUrl: options.apiBaseUrl.replace(/\/+$/, ''),
     backendApiBaseUrl: options.backendApiBaseUrl.replace(/\/+$/, '')
+  }
+}
+
+/** The defaults of the protocol `opts` names (checked later, with the rest). */
+function defaultsFor(opts: { protocol?: unknown } | undefined) {
+  return opts?.protocol === '2026'
+    ? { ...CHATGPT_API_DEFAULTS, ...PROTOCOL_2026_DEFAULTS, protocol: '2026' as const }
+    : { ...CHATGPT_API_DEFAULTS, protocol: '2022' as const }
+}
+
+/**
+ * `protocol` and the options only protocol '2026' uses: given with '2022' they would do nothing,
+ * which is never what the caller meant.
+ */
+function checkProtocolOptions(options: { protocol: unknown; deviceId?: unknown; turnstileSolver?: unknown }): void {
+  if (options.protocol !== '2022' && options.protocol !== '2026') throw invalidArgument("protocol must be '2022' or '2026'")
+  for (const name of ['deviceId', 'turnstileSolver'] as const) {
+    if (options[name] !== undefined && options.protocol !== '2026') {
+      throw invalidArgument(`${name} applies to protocol '2026' only`)
+    }
+  }
+  if (options.deviceId !== undefined) {
+    if (typeof options.deviceId !== 'string') throw invalidArgument('deviceId must be a UUID')
+    assertUuid('deviceId', options.deviceId)
+  }
+  if (options.turnstileSolver !== undefined && typeof options.turnstileSolver !== 'function') {
+    throw invalidArgument('turnstileSolver must be a function (dx, p) => Promise<string>')
   }
 }
 

@@ -48,6 +48,10 @@ import { jsonAnswer } from './internal/response-handlers.js'
 import { Secrets } from './internal/secrets.js'
 import { settledError } from './internal/settle.js'
 import { sendRound } from './internal/send.js'
+import { CREATED_ROOT } from './internal/sentinel/bodies-2026.js'
+import { webHeaders2026 } from './internal/sentinel/headers-2026.js'
+import { Protocol2026State } from './internal/sentinel/protocol-2026-state.js'
+import { siteOf } from './internal/sentinel/site-url.js'
 import { SESSION_REQUEST_TIMEOUT_MS } from './internal/session-auth.js'
 import { Transport, webHeaders } from './internal/transport.js'
 import { regenerationTarget } from './internal/tree-targets.js'
@@ -100,6 +104,8 @@ export class ChatGPTAPI {
   readonly #transport: Transport
   readonly #auth: AuthSource
   readonly #queue: AccountQueue
+  /** Protocol '2026': the device, browser and page its turns share; absent for '2022'. */
+  readonly #protocol2026: Protocol2026State | undefined
 
   /**
    * Creates a new client wrapper around the unofficial ChatGPT REST API.
@@ -125,12 +131,35 @@ export class ChatGPTAPI {
       this.#secrets.add(password)
       this.#secrets.add(safeDecode(password))
     }
+    const is2026 = options.protocol === '2026'
+    // One device per client, for its whole life: the sentinel ties its tokens to it (§2.4).
+    const deviceId = options.deviceId ?? randomUUID()
+    const site = siteOf(options.backendApiBaseUrl)
     this.#transport = new Transport({
       fetch: options.fetch ?? createProxyAwareFetch(options.proxy),
-      headers: webHeaders(options.userAgent, options.clearanceToken),
+      headers: is2026
+        ? webHeaders2026({
+            userAgent: options.userAgent,
+            clearanceToken: options.clearanceToken,
+            deviceId,
+            site,
+            sessionAccountId: () => this.#auth.accountId
+          })
+        : webHeaders(options.userAgent, options.clearanceToken),
       secrets: this.#secrets,
       debug: options.debug
     })
+    this.#protocol2026 = is2026
+      ? new Protocol2026State({
+          deviceId,
+          userAgent: options.userAgent,
+          site,
+          backendApiBaseUrl: options.backendApiBaseUrl,
+          turnstileSolver: options.turnstileSolver,
+          transport: this.#transport,
+          secrets: this.#secrets
+        })
+      : undefined
     this.#auth =
       options.sessionToken === undefined
         ? new AccessTokenAuth(options.accessToken, this.#secrets)
@@ -542,7 +571,8 @@ export class ChatGPTAPI {
     const body = nextMessageBody({
       messageId,
       text: message,
-      parentMessageId: opts.parentMessageId ?? randomUUID(),
+      // A new conversation's first message: 2025–26 web clients name no parent (§6).
+      parentMessageId: opts.parentMessageId ?? (this.#protocol2026 && !opts.conversationId ? CREATED_ROOT : randomUUID()),
       conversationId: opts.conversationId,
       model: this.#modelFor(opts)
     })
@@ -585,7 +615,8 @@ export class ChatGPTAPI {
           backendApiBaseUrl: this.#backendApiBaseUrl,
           call,
           maxRetries: opts.maxRetries ?? this.#maxRetries,
-          onConversationResponse
+          onConversationResponse,
+          protocol2026: this.#protocol2026
         }
         const state = await replyWithContinuations(
           (roundBody, onText) => sendRound({ ...context, onText }, roundBody),

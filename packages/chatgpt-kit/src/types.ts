@@ -499,6 +499,24 @@ export type ChatGPTAPIAccessTokenOptions = Omit<ChatGPTAPIOptions, 'sessionToken
   accessTokenTTL?: number
 }
 
+/**
+ * Which generation of the web backend's send sequence a {@link ChatGPTAPI} speaks (see
+ * {@link ChatGPTAPIOptions.protocol}).
+ */
+export type ChatGPTProtocol = '2022' | '2026'
+
+/**
+ * Answers the sentinel's turnstile challenge (protocol '2026'): given the challenge program `dx`
+ * (base64 of a program XOR-encrypted with `p`) and `p` (the requirements token this turn sent,
+ * `gAAAAAC…`, which is the program's key), resolves to the token the server wants. The library
+ * runs no turnstile program itself; this is where you plug in something that does (a browser, a
+ * sandboxed VM, a service).
+ *
+ * It runs inside a message call, so that call's timeout and abort stop waiting for it (the
+ * promise itself is not cancelled). A rejection fails the call with your error.
+ */
+export type TurnstileSolver = (dx: string, p: string) => Promise<string>
+
 /** Options of the {@link ChatGPTAPI} constructor. */
 export type ChatGPTAPIOptions = {
   /**
@@ -517,12 +535,13 @@ export type ChatGPTAPIOptions = {
   accessTokenTTL?: number
   /**
    * The base URL of the web app's API (`/api`).
-   * @defaultValue `'https://chat.openai.com/api'`
+   * @defaultValue `'https://chat.openai.com/api'` (`'https://chatgpt.com/api'` with protocol '2026')
    */
   apiBaseUrl?: string
   /**
-   * The base URL of the backend API (`/backend-api`).
-   * @defaultValue `'https://chat.openai.com/backend-api'`
+   * The base URL of the backend API (`/backend-api`). With protocol '2026' the site's page is
+   * loaded from the same place without `/backend-api` (`https://chatgpt.com/`).
+   * @defaultValue `'https://chat.openai.com/backend-api'` (`'https://chatgpt.com/backend-api'` with protocol '2026')
    */
   backendApiBaseUrl?: string
   /**
@@ -573,4 +592,47 @@ export type ChatGPTAPIOptions = {
    * @example `debug: (line) => console.error('[chatgpt]', line)`
    */
   debug?: (line: string) => void
+  /**
+   * Which generation of the web backend's send sequence to speak.
+   *
+   * - `'2022'`: the seed's, as `chatgpt` 2.x spoke it: an access token, the clearance cookie,
+   *   and `POST {backendApiBaseUrl}/conversation`. Nothing below applies.
+   * - `'2026'`: the sequence public clients converged on in 2025–26 (PROTOCOL-2026.md §14). Each
+   *   message (and each regeneration, continuation and retry of one) loads the site's page for
+   *   its build and scripts (cached 12 minutes), gets sentinel chat requirements in two steps
+   *   (`…/sentinel/chat-requirements/prepare`, a proof of work solved here, a turnstile answer,
+   *   `…/finalize`; the single-step `…/sentinel/chat-requirements` when `prepare` answers 404),
+   *   a conduit token (`…/f/conversation/prepare`), and sends to `…/f/conversation`
+   *   (`…/conversation` when the conduit endpoints answer 404). Every backend request carries
+   *   `oai-device-id` ({@link ChatGPTAPIOptions.deviceId}), `oai-language: en-US`, and
+   *   `ChatGPT-Account-Id` when the session's `account.id` or the access token's claims name
+   *   the account. The default base URLs become `https://chatgpt.com/api` and
+   *   `https://chatgpt.com/backend-api`.
+   *
+   * What the live service accepts is not known from here: it was built from public clients and
+   * captures, not tested against the site. Expect a browser-grade TLS fingerprint, a clearance
+   * from the same IP and user agent, and a real turnstile answer
+   * ({@link ChatGPTAPIOptions.turnstileSolver}) to be required. A refusal of the sentinel
+   * ("Unusual activity…") fails the call with code `bot_detected`.
+   *
+   * The `model` default stays the seed's; today's web client sends `'auto'`.
+   * @defaultValue `'2022'`
+   */
+  protocol?: ChatGPTProtocol
+  /**
+   * Protocol '2026' only: the device id sent as `oai-device-id` (and as the `oai-did` cookie) on
+   * every request, a UUID. The server ties the sentinel's tokens to it, and public clients saw
+   * sign-ins fail after it changed between calls, so keep one per account: pass the same value
+   * to every client (every process) of an account.
+   * @defaultValue a random UUID, made once per client and kept for its life
+   */
+  deviceId?: string
+  /**
+   * Protocol '2026' only: answers the sentinel's turnstile challenge; see {@link TurnstileSolver}.
+   *
+   * Without one the client sends what two 2026 public clients send and report working: 2256
+   * random base64 characters. Whether the server checks the answer is not known; a server that
+   * does will refuse the messages (`bot_detected`).
+   */
+  turnstileSolver?: TurnstileSolver
 }

@@ -69,6 +69,18 @@ function codeFor(status: number, detail: ServerDetail | undefined): ChatGPTError
   }
 }
 
+/**
+ * Errors made from an answer with an empty body. The 2026 send's proof refusal is a bare 403
+ * (PROTOCOL-2026.md §13, S8 1.8.4), to be told apart from a 403 that says why; the error keeps no
+ * body, and its public fields stay as they are, so the mark is kept here.
+ */
+const emptyAnswers = new WeakSet<ChatGPTError>()
+
+/** Whether `error` was made from an answer whose body was empty (or only whitespace). */
+export function isEmptyAnswer(error: unknown): boolean {
+  return error instanceof ChatGPTError && emptyAnswers.has(error)
+}
+
 /** A copy of an answer's status and headers, without its body or any cookie. */
 function withoutBody(response: Response): Response | undefined {
   return responseHead(response, response.statusText, (name, value) => (COOKIE_HEADERS.has(name) ? undefined : value))
@@ -139,12 +151,14 @@ export function errorFromResponse(
       : said
         ? `ChatGPT error ${response.status}: ${said}`
         : `ChatGPT error ${status}`
-  return new ChatGPTError(message, {
+  const error = new ChatGPTError(message, {
     ...base,
     code,
     // Any status may carry a hint (503 with Retry-After is a refusal to come back later).
     retryAfterMs: retryAfterMs(response.headers, detail?.raw)
   })
+  if (bodyText.trim() === '') emptyAnswers.add(error)
+  return error
 }
 
 /** An answer that is not what the request expects (`what`: "a reply stream", "JSON"). */

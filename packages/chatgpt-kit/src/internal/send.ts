@@ -1,9 +1,9 @@
 /**
  * One round of a reply, below presentation: open the stream (`POST /conversation`, retried only
- * as the POST rule allows), then read it to the end. Shape-agnostic (the reader handles every
- * shape) and knows no markdown: the text it reports is the server's.
+ * as the POST rule allows; protocol '2026' runs its whole send sequence instead, `send-2026.ts`),
+ * then read it to the end. Shape-agnostic (the reader handles every shape) and knows no markdown:
+ * the text it reports is the server's.
  */
-import { ChatGPTError } from '../errors.js'
 import type { ConversationJSONBody, ConversationResponseEvent } from '../types.js'
 import type { AuthSource } from './auth-source.js'
 import { backendCall } from './backend-call.js'
@@ -11,6 +11,9 @@ import type { CallSignal } from './call-signal.js'
 import type { ReplyState } from './reply.js'
 import { readReplyStream } from './reply-stream.js'
 import { eventStream } from './response-handlers.js'
+import { sendRound2026 } from './send-2026.js'
+import type { Protocol2026State } from './sentinel/protocol-2026-state.js'
+import { withModel } from './with-model.js'
 import type { Transport } from './transport.js'
 
 export type SendContext = {
@@ -22,9 +25,12 @@ export type SendContext = {
   /** Every change of the reply text (the server's markdown), with the state it belongs to. */
   onText?: (text: string, state: ReplyState) => void
   onConversationResponse?: (response: ConversationResponseEvent) => void
+  /** Protocol '2026' (`send-2026.ts`); absent: the seed's single `POST /conversation`. */
+  protocol2026?: Protocol2026State
 }
 
 export async function sendRound(context: SendContext, body: ConversationJSONBody): Promise<ReplyState> {
+  if (context.protocol2026) return sendRound2026(context, context.protocol2026, body)
   const { call } = context
   const stream = await withModel(body.model, () =>
     backendCall(
@@ -48,12 +54,3 @@ export async function sendRound(context: SendContext, body: ConversationJSONBody
   })
 }
 
-/** A refusal of the message carries its model: a rate limit may be that model's cap alone. */
-async function withModel<T>(model: string | undefined, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run()
-  } catch (error) {
-    if (error instanceof ChatGPTError && error.code === 'rate_limited' && model) error.model = model
-    throw error
-  }
-}
