@@ -1,12 +1,18 @@
 import { describe, expect, it } from 'vitest'
 
 import { ChatGPTConversation } from '../packages/chatgpt-kit/src/index.js'
-import { rejectionOf, setup, until } from './helpers/backend.js'
+import type { TestBackendOptions } from '../packages/chatgpt-kit/src/testing/index.js'
+import { rejectionOf, setup as setupBackend, until } from './helpers/backend.js'
 
 const countingReply = (prompt: string, ctx: { messages: unknown[] }) =>
   `reply to "${prompt}" after ${ctx.messages.length} messages`
 
-describe('ChatGPTConversation', () => {
+// The same conversation, whichever generation of the send sequence the client and backend speak.
+describe.each(['2022', '2026'] as const)('ChatGPTConversation (protocol %s)', (protocol) => {
+  const setup = (options: TestBackendOptions) =>
+    protocol === '2026' ? setupBackend({ ...options, protocol }, { protocol }) : setupBackend(options)
+  const sendPath = protocol === '2026' ? '/backend-api/f/conversation' : '/backend-api/conversation'
+
   it('threads the ids by itself', async () => {
     const { backend, api } = await setup({ reply: countingReply })
     const conversation = api.getConversation()
@@ -77,7 +83,7 @@ describe('ChatGPTConversation', () => {
     const aborted = conversation.sendMessage('never mind', { abortSignal: controller.signal })
     controller.abort(new Error('never mind'))
     expect((await rejectionOf(aborted)).message).toBe('never mind')
-    const prompts = () => backend.requests.filter((r) => r.path === '/backend-api/conversation').length
+    const prompts = () => backend.requests.filter((r) => r.path === sendPath).length
     expect(prompts()).toBe(2)
 
     // The next send still waits for the stalled one, then continues from the last good reply.

@@ -16,15 +16,6 @@ export const BOOTSTRAP_TTL_MS = 12 * 60_000
 /** The most of the page read: its `<head>`, where the build and scripts are, comes first. */
 const MAX_PAGE_BYTES = 4 * 1024 * 1024
 
-/** What a browser sends when it loads the page (a navigation, not a fetch of the page's own). */
-const NAVIGATION_HEADERS = {
-  'sec-fetch-dest': 'document',
-  'sec-fetch-mode': 'navigate',
-  'sec-fetch-site': 'none',
-  'sec-fetch-user': '?1',
-  'upgrade-insecure-requests': '1'
-}
-
 /** The page, as text: HTML is the answer wanted here. */
 const sitePage: ResponseHandler<string> = {
   accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
@@ -72,7 +63,8 @@ export class BootstrapCache {
         {
           method: 'GET',
           url: this.pageUrl,
-          headers: NAVIGATION_HEADERS,
+          // No navigation's `sec-fetch-*`: Node's fetch sends `sec-fetch-mode: cors` whatever it
+          // is told, and a navigation in cors mode is no browser's.
           signal: call.signal,
           attempt: 1,
           onAlive: () => call.touch()

@@ -38,8 +38,8 @@ export function webHeaders2026(options: Headers2026Options): (spec: RequestSpec)
     if (spec.accessToken === undefined) return headers
     headers['oai-device-id'] = deviceId
     headers['oai-language'] = 'en-US'
+    // A page's fetch of its own backend; Node's fetch adds `sec-fetch-mode: cors` itself.
     headers['sec-fetch-dest'] = 'empty'
-    headers['sec-fetch-mode'] = 'cors'
     headers['sec-fetch-site'] = 'same-origin'
     const accountId = options.sessionAccountId() ?? accountIds.of(spec.accessToken)
     if (accountId !== undefined) headers['ChatGPT-Account-Id'] = accountId
