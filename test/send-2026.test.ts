@@ -77,6 +77,10 @@ describe('protocol 2026: a conversation', () => {
     expect(['https://cdn.oaistatic.com/assets/manifest-5c3f2b1a.js', 'https://cdn.oaistatic.com/assets/root-9e8d7c6b.js', 'https://chatgpt.com/backend-api/sentinel/sdk.js']).toContain(config1![5])
     for (const index of [0, 4, 14, 16, 17]) expect(config2![index]).toEqual(config1![index])
     expect(config1![4]).toBe(backend.userAgent)
+
+    // The first message of a new conversation (parent 'client-created-root') regenerates too.
+    const other = await api.regenerateReply({ conversationId: first.conversationId, messageId: first.messageId })
+    expect(other).toMatchObject({ text: 'variant #1: one', parentMessageId: first.parentMessageId })
   })
 
   it('sends the 2026 headers on every backend call and the sentinel headers on the send', async () => {
@@ -206,6 +210,21 @@ describe('protocol 2026: a conversation', () => {
     expect(backend.deviceIds).toHaveLength(2)
     expect(backend.deviceIds[0]).toBe(deviceId)
     expect(backend.deviceIds[1]).not.toBe(deviceId)
+  })
+
+  it('works with an access token alone, and hands a so token back when finalize gives one', async () => {
+    const { backend } = await start2026({ soChallenge: true })
+    const api = ChatGPTAPI.fromAccessToken({
+      accessToken: backend.issueAccessToken(),
+      clearanceToken: backend.clearanceToken,
+      apiBaseUrl: backend.apiBaseUrl,
+      backendApiBaseUrl: backend.backendApiBaseUrl,
+      protocol: '2026'
+    })
+    expect(await api.sendMessage('hi')).toBe('next #1: hi')
+    expect(requestsTo(backend, '/api/auth/session')).toHaveLength(0)
+    expect(requestsTo(backend, SEND)[0]!.headers['openai-sentinel-so-token']).toMatch(/^gAAAAAB/)
+    expect(backend.sentinelTurns()[0]!.usedBy).toBe(SEND)
   })
 
   it('pool accounts take the protocol options too', async () => {

@@ -597,7 +597,7 @@ export type ChatGPTAPIOptions = {
    *
    * - `'2022'`: the seed's, as `chatgpt` 2.x spoke it: an access token, the clearance cookie,
    *   and `POST {backendApiBaseUrl}/conversation`. Nothing below applies.
-   * - `'2026'`: the sequence public clients converged on in 2025–26 (PROTOCOL-2026.md §14). Each
+   * - `'2026'`: the sequence public clients converged on in 2025–26. Each
    *   message (and each regeneration, continuation and retry of one) loads the site's page for
    *   its build and scripts (cached 12 minutes), gets sentinel chat requirements in two steps
    *   (`…/sentinel/chat-requirements/prepare`, a proof of work solved here, a turnstile answer,

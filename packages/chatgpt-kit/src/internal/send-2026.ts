@@ -108,7 +108,9 @@ export async function sendRound2026(
 async function prepareSend(turn: TurnContext, body: ConversationJSONBody): Promise<PreparedSend> {
   const { state, call } = turn
   const page = await state.bootstrap.get(call)
-  const requirements = await fetchRequirements(turn, turnConfig(state.profile, page, state.sdkUrl))
+  const started = performance.now()
+  const config = turnConfig(state.profile, page, state.sdkUrl)
+  const requirements = await fetchRequirements(turn, config, performance.now() - started)
   const sentinel = sentinelHeaders(requirements)
   const conduitToken = await fetchConduitToken(turn, body, sentinel)
   const viaConduit = conduitToken !== undefined

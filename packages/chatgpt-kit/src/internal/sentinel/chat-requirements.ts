@@ -29,16 +29,20 @@ export type Requirements = {
 
 /**
  * Fresh requirements for one send, for the turn's `config` (its entries 3 and 9 are the proofs'
- * own; the config itself is not changed).
+ * own; the config itself is not changed). `configBuildMs` is what the browser SDK puts in entry 9
+ * of `p`: the ms it spent building the config (a float).
  *
  * @throws the call's abort reason (the proof of work stops at its next yield); ChatGPTError as a
  *   step fails: `bot_detected` for the sentinel's "Unusual activity" (a proof it did not take),
  *   `invalid_response` for an answer without its token or a challenge no browser would solve.
  */
-export async function fetchRequirements(context: TurnContext, config: PowConfig): Promise<Requirements> {
+export async function fetchRequirements(
+  context: TurnContext,
+  config: PowConfig,
+  configBuildMs: number
+): Promise<Requirements> {
   const { state, transport } = context
-  const started = performance.now()
-  const p = requirementsToken(config, Math.round(performance.now() - started))
+  const p = requirementsToken(config, configBuildMs)
   if (!state.missing.has('two-step sentinel')) {
     let prepared: Record<string, unknown> | undefined
     try {
