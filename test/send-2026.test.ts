@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 
 import { ChatGPTAccountPool, ChatGPTAPI, type ChatGPTAPIOptions } from '../packages/chatgpt-kit/src/index.js'
+import { MAX_TURN_TOKENS, Secrets } from '../packages/chatgpt-kit/src/internal/secrets.js'
 import { webHeaders2026 } from '../packages/chatgpt-kit/src/internal/sentinel/headers-2026.js'
 import { siteOf } from '../packages/chatgpt-kit/src/internal/sentinel/site-url.js'
 import type { ReplyContext, TestBackend, TestBackendOptions } from '../packages/chatgpt-kit/src/testing/index.js'
@@ -586,6 +587,15 @@ describe('protocol 2026: secrets', () => {
     expect(error.message).toContain('[redacted]')
     // The prepare token and the requirements token never left the backend's answers in a line either.
     for (const turn of backend.sentinelTurns()) expect(seen).not.toContain(turn.turnstile)
+  })
+})
+
+describe('protocol 2026: the turn tokens kept as secrets', () => {
+  it('keeps the newest turn tokens only: a client runs for months', () => {
+    const secrets = new Secrets()
+    const tokens = Array.from({ length: MAX_TURN_TOKENS + 1 }, (_, i) => `turn-token-${String(i).padStart(4, '0')}`)
+    for (const token of tokens) secrets.addTurnToken(token)
+    expect(secrets.redact(`${tokens[0]} ${tokens[1]} ${tokens.at(-1)}`)).toBe(`${tokens[0]} [redacted] [redacted]`)
   })
 })
 
