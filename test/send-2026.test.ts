@@ -334,6 +334,16 @@ describe('protocol 2026: fallbacks', () => {
     expect(backend.sentinelTurns()).toMatchObject([{ form: 'single-step', usedBy: LEGACY_SEND }])
   })
 
+  it("prefers a script's c/<id>/_ to the page's data-build, as the SDK does", async () => {
+    const scripts = ['https://cdn.oaistatic.com/_next/static/chunks/c/AbC123/_/app.js?v=1&amp;x=2']
+    const { backend, api } = await start2026({ bootstrapScripts: scripts })
+    await api.sendMessage('hi')
+    const config = backend.sentinelTurns()[0]!.proofConfig!
+    expect(config[6]).toBe('c/AbC123/_')
+    // An attribute's &amp; is read as the browser reads it.
+    expect(config[5]).toBe('https://cdn.oaistatic.com/_next/static/chunks/c/AbC123/_/app.js?v=1&x=2')
+  })
+
   it('goes on without the page when it cannot be loaded', async () => {
     const { backend, lines } = await start2026()
     const broken = new ChatGPTAPI({
