@@ -11,6 +11,7 @@ import { ChatGPTAccountPool, ChatGPTAPI, type ChatGPTAPIOptions } from '../packa
 import { MAX_TURN_TOKENS, Secrets } from '../packages/chatgpt-kit/src/internal/secrets.js'
 import { webHeaders2026 } from '../packages/chatgpt-kit/src/internal/sentinel/headers-2026.js'
 import { siteOf } from '../packages/chatgpt-kit/src/internal/sentinel/site-url.js'
+import { reasoning2026 } from '../packages/chatgpt-kit/src/testing/event-shape-2026.js'
 import type { ReplyContext, TestBackend, TestBackendOptions } from '../packages/chatgpt-kit/src/testing/index.js'
 import { rejectionOf, setup, until } from './helpers/backend.js'
 import { poolSetup } from './helpers/pool.js'
@@ -637,5 +638,21 @@ describe('protocol 2026: options', () => {
     await rejectionOf(new ChatGPTAPI({ sessionToken: 'a-session-token-value', protocol: '2026', fetch: capture }).ensureAuth())
     await rejectionOf(new ChatGPTAPI({ sessionToken: 'a-session-token-value', fetch: capture }).ensureAuth())
     expect(urls).toEqual(['https://chatgpt.com/api/auth/session', 'https://chat.openai.com/api/auth/session'])
+  })
+})
+
+describe("protocol 2026 with the 2026 stream shape: today's whole exchange", () => {
+  it('sends through the enforced sequence and shows only the answer: no thoughts, tool text or citation markers', async () => {
+    const { api } = await start2026({ shape: '2026', reply: (prompt) => `The answer to ${prompt}. It is short.` })
+    const prompt = 'think and cite: why is the sky blue'
+    const reply = await api.sendMessageDetailed(prompt)
+    expect(reply.text).toBe(`The answer to ${prompt}. It is short.`)
+    expect(reply.text).not.toMatch(/[\ue200-\ue206]/)
+    expect(reply.reasoning).toBe(reasoning2026(prompt))
+    expect(reply.title).toBeTruthy()
+    const streamed: string[] = []
+    const next = api.streamMessage('and cite again', { conversationId: reply.conversationId, parentMessageId: reply.messageId })
+    for await (const update of next) streamed.push(update.delta)
+    expect(streamed.join('')).toBe('The answer to and cite again. It is short.')
   })
 })
