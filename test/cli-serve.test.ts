@@ -146,6 +146,35 @@ describe('chatgpt serve', () => {
   })
 })
 
+describe('chatgpt serve with protocol 2026 accounts', () => {
+  it("serves accounts marked protocol '2026' through today's send sequence, each on its own device id", { timeout: 60_000 }, async () => {
+    const { backend, box, accounts, env } = await setup(2, { protocol: '2026' })
+    const deviceIds = ['6f1d2a3b-4c5d-4e6f-8a7b-9c0d1e2f3a4b', '0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d']
+    const file = join(box.dir, 'accounts-2026.json')
+    await writeFile(file, JSON.stringify(accounts.map((account, i) => ({ ...account, protocol: '2026', deviceId: deviceIds[i] }))), { mode: 0o600 })
+    const { child, url } = await startServe(['--accounts', file, '--store', 'memory'], env, box.cwd)
+    const openai = new OpenAI({ apiKey: 'none', baseURL: `${url}/v1`, maxRetries: 0 })
+    const replies = await Promise.all(
+      ['one', 'two'].map((content) => openai.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content }] }))
+    )
+    expect(replies.map((reply) => reply.choices[0]!.message.content)).toEqual(['echo one', 'echo two'])
+    expect(backend.requests.filter((r) => r.path === '/backend-api/f/conversation')).toHaveLength(2)
+    expect([...backend.deviceIds].sort()).toEqual([...deviceIds].sort())
+    child.kill('SIGTERM')
+    expect((await child.done).code).toBe(0)
+  })
+
+  it('refuses an unknown protocol in the accounts file, naming the account', async () => {
+    const { box, accounts, env } = await setup(1)
+    const file = join(box.dir, 'accounts-bad.json')
+    await writeFile(file, JSON.stringify([{ ...accounts[0], protocol: '2099' }]), { mode: 0o600 })
+    const result = await runCli(['serve', '--port', '0', '--accounts', file, '--store', 'memory'], { env, cwd: box.cwd })
+    expect(result.code).not.toBe(0)
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toMatch(/acct-0.*protocol/)
+  })
+})
+
 describe('chatgpt serve refuses', () => {
   it('to listen on a non-loopback host without an API key (exit 2)', async () => {
     const { box, accountsFile, env } = await setup(1)

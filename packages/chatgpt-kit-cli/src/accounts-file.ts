@@ -13,9 +13,13 @@ export type AccountEntry = {
   clearanceToken?: string
   accessToken?: string
   userAgent?: string
+  /** `'2022'` (the default) or `'2026'`: today's send sequence (see the library's `protocol`). */
+  protocol?: string
+  /** A UUID sent as `oai-device-id` with protocol '2026'; keep it stable per account. */
+  deviceId?: string
 }
 
-const FIELDS = ['id', 'sessionToken', 'clearanceToken', 'accessToken', 'userAgent'] as const
+const FIELDS = ['id', 'sessionToken', 'clearanceToken', 'accessToken', 'userAgent', 'protocol', 'deviceId'] as const
 
 /** At most this many bytes are read: an accounts file is a list of tokens, not a database. */
 const MAX_FILE_BYTES = 4 * 1024 * 1024

@@ -11,7 +11,7 @@
 import { isIP } from 'node:net'
 import { join } from 'node:path'
 
-import { ChatGPTAPI, type ChatGPTAccountPool, type ChatGPTPoolAccount, type ConversationStore, type PoolCoordinator } from 'chatgpt-kit'
+import { ChatGPTAPI, type ChatGPTAccountPool, type ChatGPTPoolAccount, type ChatGPTProtocol, type ConversationStore, type PoolCoordinator } from 'chatgpt-kit'
 
 import { readAccountsFile, type AccountEntry } from '../accounts-file.js'
 import { loadSettings, type GlobalOptions } from '../client.js'
@@ -175,7 +175,14 @@ function accountsOf(ctx: Context, options: ServeOptions, settings: ReturnType<ty
 
 function poolAccount(account: AccountEntry, baseUrl: string): ChatGPTPoolAccount {
   const urls = { apiBaseUrl: `${baseUrl}/api`, backendApiBaseUrl: `${baseUrl}/backend-api` }
-  const common = { clearanceToken: account.clearanceToken, userAgent: account.userAgent, ...urls }
+  const common = {
+    clearanceToken: account.clearanceToken,
+    userAgent: account.userAgent,
+    // Checked by the library (invalid_argument names the option): '2022' or '2026', a UUID.
+    protocol: account.protocol as ChatGPTProtocol | undefined,
+    deviceId: account.deviceId,
+    ...urls
+  }
   try {
     if (account.sessionToken) return { id: account.id, sessionToken: account.sessionToken, accessToken: account.accessToken, ...common }
     return { id: account.id, client: ChatGPTAPI.fromAccessToken({ accessToken: account.accessToken!, ...common }) }
