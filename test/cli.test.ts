@@ -16,6 +16,7 @@ import {
   type ConversationSnapshot,
   type TestBackend
 } from '../packages/chatgpt-kit/src/testing/index.js'
+import { reasoning2026 } from '../packages/chatgpt-kit/src/testing/event-shape-2026.js'
 import { until } from './helpers/backend.js'
 import { assertBuilt, backendEnv, runCli, sandbox, spawnCli, type Sandbox } from './helpers/cli.js'
 import { startRawServer } from './helpers/raw-server.js'
@@ -106,6 +107,22 @@ describe('one-shot messages', () => {
     expect(conversation?.mapping[json.messageId]?.parent).toBe(json.parentMessageId)
     const sent = backend.requests.find((r) => r.path === '/backend-api/conversation' && JSON.stringify(r.body).includes('Name a colour'))
     expect((sent?.body as { model?: string }).model).toBe('gpt-4')
+  })
+
+  it("--json adds the title and the reasoning when today's stream carries them", async () => {
+    const today = await createTestBackend({ shape: '2026' })
+    try {
+      const box = await sandbox()
+      sandboxes.push(box)
+      const result = await runCli(['--json', 'think about tea'], { env: { ...box.env, ...backendEnv(today) }, cwd: box.cwd })
+      expect(result.code).toBe(0)
+      const json = JSON.parse(result.stdout)
+      expect(json.reasoning).toBe(reasoning2026('think about tea'))
+      expect(typeof json.title).toBe('string')
+      expect(json.text).not.toContain(json.reasoning)
+    } finally {
+      await today.close()
+    }
   })
 
   it.concurrent('a conversation started here is titled after its first reply; continuing one keeps its title', async () => {

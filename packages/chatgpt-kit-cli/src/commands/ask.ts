@@ -91,6 +91,9 @@ export async function ask(ctx: Context, words: string[], options: GlobalOptions)
             parentMessageId: reply.parentMessageId,
             model: reply.model ?? null,
             finishReason: reply.finishReason ?? null,
+            // What today's stream adds, when it carried it.
+            ...(reply.title !== undefined && { title: reply.title }),
+            ...(reply.reasoning !== undefined && { reasoning: reply.reasoning }),
             ...(name !== undefined && { name })
           },
           null,
