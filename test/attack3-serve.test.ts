@@ -10,53 +10,23 @@ import { createServer } from 'node:net'
 import { join } from 'node:path'
 
 import OpenAI from 'openai'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 
-import { createTestBackend, type TestBackend } from '../packages/chatgpt-kit/src/testing/index.js'
+import type { TestBackendOptions } from '../packages/chatgpt-kit/src/testing/index.js'
 import { noStyle } from '../packages/chatgpt-kit-cli/src/ansi.js'
 import { serve } from '../packages/chatgpt-kit-cli/src/commands/serve.js'
 import type { Context } from '../packages/chatgpt-kit-cli/src/context.js'
 import { until } from './helpers/backend.js'
-import { assertBuilt, runCli, sandbox, spawnCli, type Sandbox } from './helpers/cli.js'
+import { assertBuilt, runCli, spawnCli } from './helpers/cli.js'
+import { afterTest, serveSetup, startServe } from './helpers/serve.js'
 import { conversationPosts } from './helpers/pool.js'
 
 beforeAll(assertBuilt)
 
-const cleanups: (() => Promise<unknown>)[] = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
 
 const KEY = 'sk-serve-attack-key'
 
-async function setup(accountCount = 1, backendOptions = {}) {
-  const backend: TestBackend = await createTestBackend({ reply: (prompt) => `echo ${prompt}`, ...backendOptions })
-  cleanups.push(() => backend.close())
-  const box: Sandbox = await sandbox()
-  cleanups.push(() => box.cleanup())
-  const accounts = Array.from({ length: accountCount }, (_, i) => ({
-    id: `acct-${i}`,
-    sessionToken: backend.addAccount({ name: `Account ${i}` }).sessionToken,
-    clearanceToken: backend.clearanceToken
-  }))
-  const accountsFile = join(box.dir, 'accounts.json')
-  await writeFile(accountsFile, JSON.stringify(accounts), { mode: 0o600 })
-  const env = { ...box.env, CHATGPT_BASE_URL: backend.url }
-  return { backend, box, accounts, accountsFile, env }
-}
-
-async function startServe(args: string[], env: NodeJS.ProcessEnv, cwd: string) {
-  const child = spawnCli(['serve', ...args], { env, cwd })
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-    await child.done
-  })
-  await until(() => child.output().stdout.includes('\n') || child.exitCode !== null, 'the listening line', 1500)
-  const { stdout, stderr } = child.output()
-  const match = /^listening (http:\/\/127\.0\.0\.1:(\d+))\n$/.exec(stdout)
-  if (!match) throw new Error(`no listening line: ${JSON.stringify({ stdout, stderr: stderr.slice(0, 500) })}`)
-  return { child, url: match[1]! }
-}
+const setup = (accountCount = 1, backendOptions: TestBackendOptions = {}) => serveSetup(accountCount, backendOptions)
 
 const serveArgs = (accountsFile: string, ...more: string[]) => ['serve', '--port', '0', '--store', 'memory', '--accounts', accountsFile, ...more]
 
@@ -78,7 +48,7 @@ describe('accounts files an operator should not have handed over', () => {
     const { box, accountsFile, env } = await setup(1)
     const link = join(box.dir, 'link.json')
     await symlink(accountsFile, link)
-    const { child } = await startServe(['--port', '0', '--store', 'memory', '--accounts', link], env, box.cwd)
+    const { child } = await startServe(['--store', 'memory', '--accounts', link], env, box.cwd)
     child.kill('SIGTERM')
     const result = await child.done
     expect(result.code).toBe(0)
@@ -148,7 +118,7 @@ describe('API keys', () => {
 
   it('reads GATEWAY_API_KEYS with spaces and empty entries as the keys it names', { timeout: 60_000 }, async () => {
     const { box, accountsFile, env } = await setup(1)
-    const { child, url } = await startServe(['--port', '0', '--store', 'memory', '--accounts', accountsFile], { ...env, GATEWAY_API_KEYS: ` ,${KEY} ,, sk-second-key-2 ,` }, box.cwd)
+    const { child, url } = await startServe(['--store', 'memory', '--accounts', accountsFile], { ...env, GATEWAY_API_KEYS: ` ,${KEY} ,, sk-second-key-2 ,` }, box.cwd)
     const status = async (key: string) => (await fetch(`${url}/v1/models`, { headers: { authorization: `Bearer ${key}` } })).status
     expect(await status(KEY)).toBe(200)
     expect(await status('sk-second-key-2')).toBe(200)
@@ -161,7 +131,7 @@ describe('API keys', () => {
     const { box, accountsFile, env } = await setup(1)
     for (const keys of [',', ' , ,', '  ']) {
       const child = spawnCli(serveArgs(accountsFile), { env: { ...env, GATEWAY_API_KEYS: keys }, cwd: box.cwd })
-      cleanups.push(async () => {
+      afterTest(async () => {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
         await child.done
       })
@@ -180,7 +150,7 @@ describe('the port and the signals', () => {
     const { box, accountsFile, env } = await setup(1)
     const blocker = createServer()
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
-    cleanups.push(() => new Promise((resolve) => blocker.close(resolve)))
+    afterTest(() => new Promise((resolve) => blocker.close(resolve)))
     const port = (blocker.address() as { port: number }).port
     const result = await runCli(['serve', '--port', String(port), '--store', 'memory', '--accounts', accountsFile], { env, cwd: box.cwd })
     expect(result.code).toBe(1)
@@ -236,7 +206,7 @@ describe('the port and the signals', () => {
 
   it('a second SIGTERM while the first waits for a stalled reply ends the process at once', { timeout: 60_000 }, async () => {
     const { box, accountsFile, env, backend } = await setup(1)
-    const { child, url } = await startServe(['--port', '0', '--store', 'memory', '--accounts', accountsFile], env, box.cwd)
+    const { child, url } = await startServe(['--store', 'memory', '--accounts', accountsFile], env, box.cwd)
     backend.fault({ type: 'stall' })
     const stalled = fetch(`${url}/v1/chat/completions`, {
       method: 'POST',

@@ -7,50 +7,19 @@ import { chmod, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
 import OpenAI from 'openai'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 
-import { createTestBackend, type TestBackend } from '../packages/chatgpt-kit/src/testing/index.js'
+import type { TestBackendOptions } from '../packages/chatgpt-kit/src/testing/index.js'
 import { until } from './helpers/backend.js'
-import { assertBuilt, runCli, sandbox, spawnCli, type Sandbox } from './helpers/cli.js'
+import { assertBuilt, runCli } from './helpers/cli.js'
+import { afterTest, serveSetup, startServe } from './helpers/serve.js'
 
 beforeAll(assertBuilt)
 
-const cleanups: (() => Promise<unknown>)[] = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
 
 const KEY = 'sk-serve-test-key'
 
-async function setup(accountCount = 2, backendOptions = {}) {
-  const backend: TestBackend = await createTestBackend({ reply: (prompt) => `echo ${prompt}`, ...backendOptions })
-  cleanups.push(() => backend.close())
-  const box: Sandbox = await sandbox()
-  cleanups.push(() => box.cleanup())
-  const accounts = Array.from({ length: accountCount }, (_, i) => ({
-    id: `acct-${i}`,
-    sessionToken: backend.addAccount({ name: `Account ${i}` }).sessionToken,
-    clearanceToken: backend.clearanceToken
-  }))
-  const accountsFile = join(box.dir, 'accounts.json')
-  await writeFile(accountsFile, JSON.stringify(accounts), { mode: 0o600 })
-  const env = { ...box.env, CHATGPT_BASE_URL: backend.url }
-  return { backend, box, accounts, accountsFile, env }
-}
-
-/** Starts `chatgpt serve` and waits for its `listening` line. */
-async function startServe(args: string[], env: NodeJS.ProcessEnv, cwd: string) {
-  const child = spawnCli(['serve', '--port', '0', ...args], { env, cwd })
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-    await child.done
-  })
-  await until(() => child.output().stdout.includes('\n') || child.exitCode !== null, 'the listening line', 1500)
-  const { stdout, stderr } = child.output()
-  const match = /^listening (http:\/\/127\.0\.0\.1:(\d+))\n$/.exec(stdout)
-  if (!match) throw new Error(`no listening line: ${JSON.stringify({ stdout, stderr: stderr.slice(0, 500) })}`)
-  return { child, url: match[1]! }
-}
+const setup = (accountCount = 2, backendOptions: TestBackendOptions = {}) => serveSetup(accountCount, backendOptions)
 
 describe('chatgpt serve', () => {
   it('prints exactly one listening line, answers the openai client with an API key, and logs JSON lines without secrets', { timeout: 60_000 }, async () => {
