@@ -4,43 +4,31 @@
  * expired it exits 1 with one line that says to sign in again and shows no token. With a session
  * token as well, the access token is only the first one used, as before.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 
-import { createTestBackend, defaultReply, type TestBackend } from '../packages/chatgpt-kit/src/testing/index.js'
-import { assertBuilt, runCli, sandbox, type Sandbox } from './helpers/cli.js'
+import { defaultReply } from '../packages/chatgpt-kit/src/testing/index.js'
+import { cliTestBackend, runCli, type Sandbox } from './helpers/cli.js'
 
-let backend: TestBackend
-const sandboxes: Sandbox[] = []
-
-beforeAll(async () => {
-  assertBuilt()
-  backend = await createTestBackend()
-})
-
-afterAll(async () => {
-  await backend?.close()
-  await Promise.all(sandboxes.map((s) => s.cleanup()))
-})
+const cli = cliTestBackend()
 
 /** A sandbox with the backend's URL and clearance, and no session token anywhere. */
 async function bare(): Promise<{ box: Sandbox; env: NodeJS.ProcessEnv }> {
-  const box = await sandbox()
-  sandboxes.push(box)
-  return { box, env: { ...box.env, CHATGPT_BASE_URL: backend.url, CLEARANCE_TOKEN: backend.clearanceToken } }
+  const box = await cli.sandbox()
+  return { box, env: { ...box.env, CHATGPT_BASE_URL: cli.backend.url, CLEARANCE_TOKEN: cli.backend.clearanceToken } }
 }
 
 /** The requests made with `accessToken` as the bearer, and every session request of the backend. */
 function requestsOf(accessToken: string) {
   return {
-    withToken: backend.requests.filter((r) => r.headers.authorization === `Bearer ${accessToken}`).map((r) => `${r.method} ${r.path}`),
-    sessions: backend.requests.filter((r) => r.path === '/api/auth/session').length
+    withToken: cli.backend.requests.filter((r) => r.headers.authorization === `Bearer ${accessToken}`).map((r) => `${r.method} ${r.path}`),
+    sessions: cli.backend.requests.filter((r) => r.path === '/api/auth/session').length
   }
 }
 
 describe('an access token alone', () => {
   it('ACCESS_TOKEN signs in: a one-shot message and `models` work, with no session request', async () => {
     const { box, env } = await bare()
-    const accessToken = backend.issueAccessToken({ sessionToken: backend.addAccount().sessionToken })
+    const accessToken = cli.backend.issueAccessToken({ sessionToken: cli.backend.addAccount().sessionToken })
     const sessionsBefore = requestsOf(accessToken).sessions
     const ask = await runCli(['hello', 'there'], { env: { ...env, ACCESS_TOKEN: accessToken }, cwd: box.cwd })
     expect(ask, ask.stderr).toMatchObject({ code: 0, stderr: '', stdout: defaultReply('hello there') + '\n' })
@@ -55,7 +43,7 @@ describe('an access token alone', () => {
 
   it('--access-token signs in the same way', async () => {
     const { box, env } = await bare()
-    const accessToken = backend.issueAccessToken({ sessionToken: backend.addAccount().sessionToken })
+    const accessToken = cli.backend.issueAccessToken({ sessionToken: cli.backend.addAccount().sessionToken })
     const result = await runCli(['--access-token', accessToken, 'from a flag'], { env, cwd: box.cwd })
     expect(result, result.stderr).toMatchObject({ code: 0, stdout: defaultReply('from a flag') + '\n' })
     expect(requestsOf(accessToken).withToken).toEqual(['POST /backend-api/conversation', expect.stringMatching(/^POST \/backend-api\/conversation\/gen_title\//)])
@@ -63,7 +51,7 @@ describe('an access token alone', () => {
 
   it('an expired one (past its exp): exit 1, one line saying to sign in again, no token, nothing sent', async () => {
     const { box, env } = await bare()
-    const accessToken = backend.issueAccessToken({ sessionToken: backend.addAccount().sessionToken, expiresInSeconds: -60 })
+    const accessToken = cli.backend.issueAccessToken({ sessionToken: cli.backend.addAccount().sessionToken, expiresInSeconds: -60 })
     const result = await runCli(['hi'], { env: { ...env, ACCESS_TOKEN: accessToken }, cwd: box.cwd })
     expect(result.code).toBe(1)
     expect(result.stdout).toBe('')
@@ -88,8 +76,8 @@ describe('an access token alone', () => {
 describe('with a session token as well (as before)', () => {
   it('a stale ACCESS_TOKEN is replaced through the session, and the message goes through', async () => {
     const { box, env } = await bare()
-    const account = backend.addAccount()
-    const stale = backend.issueAccessToken({ sessionToken: account.sessionToken, expiresInSeconds: -60 })
+    const account = cli.backend.addAccount()
+    const stale = cli.backend.issueAccessToken({ sessionToken: account.sessionToken, expiresInSeconds: -60 })
     const sessionsBefore = requestsOf(stale).sessions
     const result = await runCli(['still works'], { env: { ...env, SESSION_TOKEN: account.sessionToken, ACCESS_TOKEN: stale }, cwd: box.cwd })
     expect(result, result.stderr).toMatchObject({ code: 0, stdout: defaultReply('still works') + '\n' })

@@ -8,28 +8,17 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 
-import { createTestBackend, defaultReply, type TestBackend } from '../packages/chatgpt-kit/src/testing/index.js'
-import { assertBuilt, runCli, sandbox, type Sandbox } from './helpers/cli.js'
+import { defaultReply } from '../packages/chatgpt-kit/src/testing/index.js'
+import { cliTestBackend, runCli } from './helpers/cli.js'
 import { startRawServer } from './helpers/raw-server.js'
-
-let backend: TestBackend
-const sandboxes: Sandbox[] = []
 
 // Tests spawn the command several times in a row (each start takes a second or more on a busy
 // machine): the bound is there to catch a hang, not to time anything.
 vi.setConfig({ testTimeout: 60_000 })
 
-beforeAll(async () => {
-  assertBuilt()
-  backend = await createTestBackend()
-})
-
-afterAll(async () => {
-  await backend?.close()
-  await Promise.all(sandboxes.map((s) => s.cleanup()))
-})
+const cli = cliTestBackend()
 
 /**
  * A server that answers 404 to everything and records which credentials reached it. Tests using
@@ -47,8 +36,7 @@ async function hostileServer() {
 
 /** A sandbox whose working directory holds a `.env` with `lines`. */
 async function boxWithDotenv(lines: string[]) {
-  const box = await sandbox()
-  sandboxes.push(box)
+  const box = await cli.sandbox()
   await writeFile(join(box.cwd, '.env'), lines.join('\n') + '\n')
   return box
 }
@@ -109,10 +97,9 @@ describe('a .env naming a backend', () => {
 
   it('does not get the tokens `chatgpt login` stored for another backend', async () => {
     const { server } = await hostileServer()
-    const box = await sandbox()
-    sandboxes.push(box)
-    const account = backend.addAccount()
-    const login = await runCli(['login', '--base-url', backend.url, '--session-token', account.sessionToken, '--clearance-token', backend.clearanceToken], {
+    const box = await cli.sandbox()
+    const account = cli.backend.addAccount()
+    const login = await runCli(['login', '--base-url', cli.backend.url, '--session-token', account.sessionToken, '--clearance-token', cli.backend.clearanceToken], {
       env: box.env,
       cwd: box.cwd
     })
@@ -128,24 +115,23 @@ describe('a .env naming a backend', () => {
 describe('what stays allowed', () => {
   it.concurrent('a .env with its own backend and tokens', async () => {
     const box = await boxWithDotenv([
-      `CHATGPT_BASE_URL=${backend.url}`,
-      `SESSION_TOKEN=${backend.addAccount().sessionToken}`,
-      `CLEARANCE_TOKEN=${backend.clearanceToken}`
+      `CHATGPT_BASE_URL=${cli.backend.url}`,
+      `SESSION_TOKEN=${cli.backend.addAccount().sessionToken}`,
+      `CLEARANCE_TOKEN=${cli.backend.clearanceToken}`
     ])
     const result = await runCli(['from the file'], { env: box.env, cwd: box.cwd })
     expect(result, result.stderr).toMatchObject({ code: 0, stdout: defaultReply('from the file') + '\n' })
   })
 
   it.concurrent('a .env backend with the tokens `chatgpt login` stored for that very backend', async () => {
-    const box = await sandbox()
-    sandboxes.push(box)
-    const account = backend.addAccount()
-    const login = await runCli(['login', '--base-url', backend.url, '--session-token', account.sessionToken, '--clearance-token', backend.clearanceToken], {
+    const box = await cli.sandbox()
+    const account = cli.backend.addAccount()
+    const login = await runCli(['login', '--base-url', cli.backend.url, '--session-token', account.sessionToken, '--clearance-token', cli.backend.clearanceToken], {
       env: box.env,
       cwd: box.cwd
     })
     expect(login.code, login.stderr).toBe(0)
-    await writeFile(join(box.cwd, '.env'), `CHATGPT_BASE_URL=${backend.url}\n`)
+    await writeFile(join(box.cwd, '.env'), `CHATGPT_BASE_URL=${cli.backend.url}\n`)
     const result = await runCli(['stored for it'], { env: box.env, cwd: box.cwd })
     expect(result, result.stderr).toMatchObject({ code: 0, stdout: defaultReply('stored for it') + '\n' })
   })
@@ -153,10 +139,10 @@ describe('what stays allowed', () => {
   it('tokens from the environment with --base-url or CHATGPT_BASE_URL, which outrank the .env', async () => {
     const { server } = await hostileServer()
     const box = await boxWithDotenv([`CHATGPT_BASE_URL=${server.url}`])
-    const env = { ...box.env, SESSION_TOKEN: backend.addAccount().sessionToken, CLEARANCE_TOKEN: backend.clearanceToken }
-    const flag = await runCli(['--base-url', backend.url, 'by flag'], { env, cwd: box.cwd })
+    const env = { ...box.env, SESSION_TOKEN: cli.backend.addAccount().sessionToken, CLEARANCE_TOKEN: cli.backend.clearanceToken }
+    const flag = await runCli(['--base-url', cli.backend.url, 'by flag'], { env, cwd: box.cwd })
     expect(flag, flag.stderr).toMatchObject({ code: 0, stdout: defaultReply('by flag') + '\n' })
-    const variable = await runCli(['by variable'], { env: { ...env, CHATGPT_BASE_URL: backend.url }, cwd: box.cwd })
+    const variable = await runCli(['by variable'], { env: { ...env, CHATGPT_BASE_URL: cli.backend.url }, cwd: box.cwd })
     expect(variable, variable.stderr).toMatchObject({ code: 0, stdout: defaultReply('by variable') + '\n' })
     expect(server.requests).toEqual([])
   })

@@ -7,36 +7,20 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 
 import { StateStore } from '../packages/chatgpt-kit-cli/src/state-store.js'
-import { createTestBackend, defaultReply, type TestBackend } from '../packages/chatgpt-kit/src/testing/index.js'
-import { assertBuilt, backendEnv, runCli, sandbox, type Sandbox } from './helpers/cli.js'
+import { defaultReply } from '../packages/chatgpt-kit/src/testing/index.js'
+import { backendEnv, cliTestBackend, runCli } from './helpers/cli.js'
 import { startRawServer } from './helpers/raw-server.js'
-
-let backend: TestBackend
-const sandboxes: Sandbox[] = []
 
 // Tests spawn the command several times in a row (each start takes a second or more on a busy
 // machine): the bound is there to catch a hang, not to time anything.
 vi.setConfig({ testTimeout: 60_000 })
 
-beforeAll(async () => {
-  assertBuilt()
-  backend = await createTestBackend()
-})
+const cli = cliTestBackend()
 
-afterAll(async () => {
-  await backend?.close()
-  await Promise.all(sandboxes.map((s) => s.cleanup()))
-})
-
-async function user() {
-  const box = await sandbox()
-  sandboxes.push(box)
-  const env = { ...box.env, ...backendEnv(backend, backend.addAccount().sessionToken) }
-  return { box, env, run: (args: string[], input?: string) => runCli(args, { env, cwd: box.cwd, input }) }
-}
+const user = () => cli.user()
 
 /** A loopback port nothing listens on (taken, then closed). */
 async function closedPort(): Promise<number> {
@@ -49,13 +33,12 @@ async function closedPort(): Promise<number> {
 
 /** Whether the backend was ever sent this prompt. */
 function wasSent(prompt: string): boolean {
-  return backend.requests.some((r) => r.method === 'POST' && r.path === '/backend-api/conversation' && r.bodyText.includes(prompt))
+  return cli.backend.requests.some((r) => r.method === 'POST' && r.path === '/backend-api/conversation' && r.bodyText.includes(prompt))
 }
 
 describe('chatgpt auth, backend unreachable', () => {
   it.concurrent('says the backend could not be reached (host, cause), and does not blame the token', async () => {
-    const box = await sandbox()
-    sandboxes.push(box)
+    const box = await cli.sandbox()
     const port = await closedPort()
     const env = { ...box.env, CHATGPT_BASE_URL: `http://127.0.0.1:${port}`, SESSION_TOKEN: 'a-session-token-that-was-never-checked' }
 
@@ -77,9 +60,8 @@ describe('chatgpt auth, backend unreachable', () => {
   })
 
   it.concurrent('a token the backend refuses is still called not working', async () => {
-    const box = await sandbox()
-    sandboxes.push(box)
-    const result = await runCli(['auth'], { env: { ...box.env, ...backendEnv(backend, 'a-token-the-backend-does-not-know') }, cwd: box.cwd })
+    const box = await cli.sandbox()
+    const result = await runCli(['auth'], { env: { ...box.env, ...backendEnv(cli.backend, 'a-token-the-backend-does-not-know') }, cwd: box.cwd })
     expect(result.code).toBe(1)
     expect(result.stdout).toMatch(/^Session token:\s+not working/m)
     expect(result.stderr).toMatch(/session token was refused/)
@@ -93,8 +75,7 @@ describe('a 404 at the base URL', () => {
       res.writeHead(404, { 'content-type': 'text/plain' })
       res.end('nothing here')
     })
-    const box = await sandbox()
-    sandboxes.push(box)
+    const box = await cli.sandbox()
     const env = { ...box.env, SESSION_TOKEN: 'a-session-token-0123456789' }
     for (const args of [['hi'], ['--json', 'hi'], ['models'], ['auth']]) {
       const result = await runCli(['--base-url', `${server.url}/wrong`, ...args], { env, cwd: box.cwd })
@@ -107,7 +88,7 @@ describe('a 404 at the base URL', () => {
 
   it.concurrent('the usual slip, the API path as the base URL, gets the hint too', async () => {
     const { env, box } = await user()
-    const result = await runCli(['--base-url', backend.apiBaseUrl, 'hi'], { env, cwd: box.cwd })
+    const result = await runCli(['--base-url', cli.backend.apiBaseUrl, 'hi'], { env, cwd: box.cwd })
     expect(result.code).toBe(1)
     expect(result.stderr).toMatch(/root, like https:\/\/chat\.openai\.com/)
   })
@@ -189,8 +170,7 @@ describe('a state file of the wrong shape', () => {
   ]
 
   it.concurrent.each(shapes)('%s: set aside with a warning, and a new state started', async (_what, content) => {
-    const box = await sandbox()
-    sandboxes.push(box)
+    const box = await cli.sandbox()
     const path = join(box.stateHome, 'state.json')
     await mkdir(box.stateHome, { recursive: true })
     const text = JSON.stringify(content)
@@ -209,8 +189,7 @@ describe('a state file of the wrong shape', () => {
   })
 
   it('a valid state passes the check untouched', async () => {
-    const box = await sandbox()
-    sandboxes.push(box)
+    const box = await cli.sandbox()
     const path = join(box.stateHome, 'state.json')
     const warnings: string[] = []
     const store = new StateStore(path, url, (line) => warnings.push(line))
@@ -222,7 +201,7 @@ describe('a state file of the wrong shape', () => {
   })
 
   it('the command: set aside with a warning, the message goes on, and so do later commands', async () => {
-    for (const content of [[], { version: 1, backends: { [backend.url]: { last: 'a', conversations: { a: null } } } }]) {
+    for (const content of [[], { version: 1, backends: { [cli.backend.url]: { last: 'a', conversations: { a: null } } } }]) {
       const { box, run } = await user()
       const dir = join(box.stateHome, 'chatgpt')
       await mkdir(dir, { recursive: true })
@@ -238,12 +217,11 @@ describe('a state file of the wrong shape', () => {
 
 describe('a config file of the wrong shape', () => {
   it.concurrent('a token that is not a string is no token (not signed in), not a crash', async () => {
-    const box = await sandbox()
-    sandboxes.push(box)
+    const box = await cli.sandbox()
     const dir = join(box.configHome, 'chatgpt')
     await mkdir(dir, { recursive: true, mode: 0o700 })
-    await writeFile(join(dir, 'config.json'), JSON.stringify({ version: 1, backends: { [backend.url]: { sessionToken: 5 } } }), { mode: 0o600 })
-    const result = await runCli(['hi'], { env: { ...box.env, CHATGPT_BASE_URL: backend.url }, cwd: box.cwd })
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ version: 1, backends: { [cli.backend.url]: { sessionToken: 5 } } }), { mode: 0o600 })
+    const result = await runCli(['hi'], { env: { ...box.env, CHATGPT_BASE_URL: cli.backend.url }, cwd: box.cwd })
     expect(result.code).toBe(1)
     expect(result.stderr).toMatch(/not signed in/)
   })

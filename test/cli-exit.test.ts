@@ -4,38 +4,22 @@
  * of sending "help" to ChatGPT. Spawns the built command against a test backend of its own
  * (faults are queued backend-wide, so these tests run one at a time).
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 
-import { createTestBackend, defaultReply, type TestBackend } from '../packages/chatgpt-kit/src/testing/index.js'
-import { assertBuilt, backendEnv, runCli, sandbox, type Sandbox } from './helpers/cli.js'
-
-let backend: TestBackend
-const sandboxes: Sandbox[] = []
+import { defaultReply } from '../packages/chatgpt-kit/src/testing/index.js'
+import { cliTestBackend } from './helpers/cli.js'
 
 // Tests spawn the command several times in a row (each start takes a second or more on a busy
 // machine): the bound is there to catch a hang, not to time anything.
 vi.setConfig({ testTimeout: 60_000 })
 
-beforeAll(async () => {
-  assertBuilt()
-  backend = await createTestBackend()
-})
+const cli = cliTestBackend()
 
-afterAll(async () => {
-  await backend?.close()
-  await Promise.all(sandboxes.map((s) => s.cleanup()))
-})
-
-async function user() {
-  const box = await sandbox()
-  sandboxes.push(box)
-  const env = { ...box.env, ...backendEnv(backend, backend.addAccount().sessionToken) }
-  return { box, env, run: (args: string[], input?: string) => runCli(args, { env, cwd: box.cwd, input }) }
-}
+const user = () => cli.user()
 
 /** The prompts the backend was sent, in order. */
 function promptsSent(): string[] {
-  return backend.requests
+  return cli.backend.requests
     .filter((r) => r.method === 'POST' && r.path === '/backend-api/conversation')
     .map((r) => ((r.body as any)?.messages?.[0]?.content?.parts ?? []).join(''))
 }
@@ -43,7 +27,7 @@ function promptsSent(): string[] {
 describe('scripted chat', () => {
   it('exits 1 when a message failed, though the others were answered', async () => {
     const { run } = await user()
-    backend.fault({ endpoint: 'conversation', type: 'status', status: 400, body: { detail: 'refused for the test' } })
+    cli.backend.fault({ endpoint: 'conversation', type: 'status', status: 400, body: { detail: 'refused for the test' } })
     const result = await run(['chat'], 'first message\nsecond message\n')
     expect(result.code, result.stderr).toBe(1)
     expect(result.stderr).toMatch(/^error: .*refused for the test/m)
@@ -55,7 +39,7 @@ describe('scripted chat', () => {
   it('exits 1 when a /command asking the server failed', async () => {
     const { run } = await user()
     expect((await run(['hello'])).code).toBe(0)
-    backend.fault({ endpoint: 'conversation', type: 'status', status: 400 })
+    cli.backend.fault({ endpoint: 'conversation', type: 'status', status: 400 })
     const failed = await run(['chat', '-c'], '/regen\n')
     expect(failed.code).toBe(1)
     expect(failed.stderr).toMatch(/^error: /m)

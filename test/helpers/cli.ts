@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-import type { TestBackend } from '../../packages/chatgpt-kit/src/testing/index.js'
+import { afterAll, beforeAll } from 'vitest'
+
+import { createTestBackend, type TestBackend } from '../../packages/chatgpt-kit/src/testing/index.js'
 
 /** The built command: `npm test` builds first; run `npm run build` before `npx vitest run`. */
 export const CLI = fileURLToPath(new URL('../../packages/chatgpt-kit-cli/build/index.js', import.meta.url))
@@ -77,4 +79,45 @@ export function runCli(args: string[], options: { env: NodeJS.ProcessEnv; cwd: s
   const child = spawnCli(args, options)
   child.stdin.end(options.input ?? '')
   return child.done
+}
+
+/** A sandbox signed in to a test backend, and the command run in it. */
+export type CliUser = {
+  box: Sandbox
+  env: NodeJS.ProcessEnv
+  run: (args: string[], input?: string) => Promise<CliResult>
+}
+
+/**
+ * One test backend for a file's command tests, started before them and closed after them, with
+ * sandboxes (removed after the file) and users: sandboxes signed in with an account of their own.
+ */
+export function cliTestBackend(): { readonly backend: TestBackend; sandbox(): Promise<Sandbox>; user(): Promise<CliUser> } {
+  let backend: TestBackend | undefined
+  const boxes: Sandbox[] = []
+  beforeAll(async () => {
+    assertBuilt()
+    backend = await createTestBackend()
+  })
+  afterAll(async () => {
+    await backend?.close()
+    await Promise.all(boxes.map((box) => box.cleanup()))
+  })
+  const fixture = {
+    get backend(): TestBackend {
+      if (!backend) throw new Error('the test backend starts in beforeAll')
+      return backend
+    },
+    async sandbox() {
+      const box = await sandbox()
+      boxes.push(box)
+      return box
+    },
+    async user(): Promise<CliUser> {
+      const box = await fixture.sandbox()
+      const env = { ...box.env, ...backendEnv(fixture.backend, fixture.backend.addAccount().sessionToken) }
+      return { box, env, run: (args, input) => runCli(args, { env, cwd: box.cwd, input }) }
+    }
+  }
+  return fixture
 }
