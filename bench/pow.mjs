@@ -51,17 +51,8 @@ async function loadPow() {
 
 const pow = await loadPow()
 
-/** mulberry32: seeds that are random-looking but the same in every run. */
-function seededRandom(seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+// Seeds that are random-looking but the same in every run (the test backend's mulberry32).
+const { seededRandom } = await import('../packages/chatgpt-kit/build/testing/index.js')
 
 const random = seededRandom(2026)
 const pageLoadedAt = Date.now() - 90_000

@@ -3,8 +3,6 @@
  * machine) or the Redis store (many hosts), a new process continues where the first left off,
  * sending the first process's exchange as context. The processes run the built packages.
  */
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,6 +11,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 
 import { createTestBackend, type TestBackend } from '../packages/chatgpt-kit/src/testing/index.js'
+import { runNodeModule } from './helpers/node-module.js'
 import { SHARED_REDIS_URL, deletePrefix, testPrefix } from './helpers/redis.js'
 
 const LIBRARY = fileURLToPath(new URL('../packages/chatgpt-kit/build/index.js', import.meta.url))
@@ -25,11 +24,7 @@ afterAll(async () => {
 
 /** One process: a client on `storeCode`'s store sends `message` after `parentMessageId`, prints the reply. */
 async function inProcess(backend: TestBackend, storeCode: string, message: string, parentMessageId?: string) {
-  const child = spawn(
-    process.execPath,
-    [
-      '--input-type=module',
-      '-e',
+  return (await runNodeModule(
       `import { ChatGPTCompletionsAPI } from ${JSON.stringify(LIBRARY)}
        import { SqliteStore, RedisStore, connectRedis } from ${JSON.stringify(SERVER)}
        const { store, close } = await (async () => { ${storeCode} })()
@@ -37,16 +32,7 @@ async function inProcess(backend: TestBackend, storeCode: string, message: strin
        const reply = await api.sendMessageDetailed(${JSON.stringify(message)}, { parentMessageId: ${JSON.stringify(parentMessageId)} })
        console.log(JSON.stringify(reply))
        await close()`
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] }
-  )
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (chunk) => (stdout += chunk))
-  child.stderr.on('data', (chunk) => (stderr += chunk))
-  const [code] = await once(child, 'exit')
-  expect(code, stderr).toBe(0)
-  return JSON.parse(stdout.trim().split('\n').at(-1)!) as { messageId: string; conversationId: string; text: string }
+  )) as { messageId: string; conversationId: string; text: string }
 }
 
 async function twoProcesses(storeCode: string) {

@@ -4,13 +4,12 @@
  * a "one message at a time" refusal, and a conversation started in one process continues on the
  * same account from another. The processes run the built packages (`npm test` builds first).
  */
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 
 import { afterAll, describe, expect, it } from 'vitest'
 
 import { createTestBackend, type TestBackend } from '../packages/chatgpt-kit/src/testing/index.js'
+import { runNodeModule } from './helpers/node-module.js'
 import { SHARED_REDIS_URL, deletePrefix, testPrefix } from './helpers/redis.js'
 
 const LIBRARY = fileURLToPath(new URL('../packages/chatgpt-kit/build/index.js', import.meta.url))
@@ -28,11 +27,7 @@ afterAll(async () => {
  * its JSON result on one line.
  */
 async function inProcess(config: { prefix: string; accounts: unknown[] }, script: string): Promise<unknown> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--input-type=module',
-      '-e',
+  return (await runNodeModule(
       `import { ChatGPTAccountPool } from ${JSON.stringify(LIBRARY)}
        import { RedisCoordinator, RedisStore, connectRedis } from ${JSON.stringify(SERVER)}
        const config = ${JSON.stringify(config)}
@@ -49,16 +44,7 @@ async function inProcess(config: { prefix: string; accounts: unknown[] }, script
        await pool.close()
        await coordinator.close()
        redis.disconnect()`
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] }
-  )
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (chunk) => (stdout += chunk))
-  child.stderr.on('data', (chunk) => (stderr += chunk))
-  const [code] = await once(child, 'exit')
-  expect(code, stderr).toBe(0)
-  return JSON.parse(stdout.trim().split('\n').at(-1)!)
+  ))
 }
 
 async function setup(accountCount: number) {
