@@ -40,13 +40,14 @@ export function completion(head: CompletionHead, text: string, finishReason: Fin
 
 type ChunkDelta = { role?: 'assistant'; content?: string }
 
+/** What every chunk of a stream starts with. */
+function chunkHead(head: CompletionHead) {
+  return { id: head.id, object: 'chat.completion.chunk' as const, created: head.created, model: head.model, system_fingerprint: null }
+}
+
 export function chunk(head: CompletionHead, delta: ChunkDelta, finishReason: FinishReason | null, includeUsage: boolean) {
   return {
-    id: head.id,
-    object: 'chat.completion.chunk' as const,
-    created: head.created,
-    model: head.model,
-    system_fingerprint: null,
+    ...chunkHead(head),
     choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
     // With include_usage, OpenAI sends `usage: null` on every chunk but the last.
     ...(includeUsage ? { usage: null } : {})
@@ -55,11 +56,7 @@ export function chunk(head: CompletionHead, delta: ChunkDelta, finishReason: Fin
 
 export function usageChunk(head: CompletionHead, usage: Usage) {
   return {
-    id: head.id,
-    object: 'chat.completion.chunk' as const,
-    created: head.created,
-    model: head.model,
-    system_fingerprint: null,
+    ...chunkHead(head),
     choices: [],
     usage
   }
